@@ -1,0 +1,34 @@
+/** The llama.cpp programs the stages call, by our name → binary name. */
+export const llamaTools = {
+  quantize: "llama-quantize",
+  imatrix: "llama-imatrix",
+  exportLora: "llama-export-lora",
+  ggufSplit: "llama-gguf-split",
+  perplexity: "llama-perplexity",
+  completion: "llama-completion",
+  tokenize: "llama-tokenize",
+} as const;
+
+export type LlamaToolName = keyof typeof llamaTools;
+
+/** The Python scripts that come with the same llama.cpp source. */
+export const llamaScripts = {
+  convertHf: "convert_hf_to_gguf.py",
+  convertLora: "convert_lora_to_gguf.py",
+} as const;
+
+export type LlamaScriptName = keyof typeof llamaScripts;
+
+export interface Toolchain {
+  /** `managed`: built by us from the pin; `user`: a llama.cpp the user pointed at. */
+  source: "managed" | "user";
+  /** The llama.cpp source tree: converters and gguf-py. */
+  llamaCppDir: string;
+  binDir: string;
+  /** A Python with torch, transformers, sentencepiece, numpy, safetensors. */
+  python: string;
+  /** llama.cpp git commit (or `unknown` for a user tree that is not a git checkout). */
+  commit: string;
+  tools: Record<LlamaToolName, string>;
+  scripts: Record<LlamaScriptName, string>;
+}

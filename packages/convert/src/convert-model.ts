@@ -1,0 +1,127 @@
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  findCachedArtifact,
+  hashFile,
+  readGguf,
+  recordArtifact,
+  runTool,
+  stableKey,
+  tempPathFor,
+  type Artifact,
+  type ConvertOuttype,
+  type StageEvent,
+} from "@gguf-pipeline/core";
+import type { Toolchain } from "@gguf-pipeline/native";
+import type { SourceModel } from "./inspect-source.js";
+
+export interface ConvertModelParams {
+  source: SourceModel;
+  outDir: string;
+  /** Base of the output name: `<name>-<TYPE>.gguf`; also the GGUF general.name. */
+  name: string;
+  outtype: ConvertOuttype;
+  toolchain: Toolchain;
+  /** Redo the conversion even when the cache says the output is current. */
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ConvertOutput {
+  artifact: Artifact;
+  cached: boolean;
+  seconds: number;
+}
+
+const stage = "convert";
+
+/**
+ * Hugging Face safetensors → GGUF with llama.cpp's convert_hf_to_gguf.py. The output is written under a hidden
+ * partial name and renamed when complete; an unchanged input (by content), outtype and converter is a cache hit.
+ */
+export async function* convertModel(params: ConvertModelParams): AsyncGenerator<StageEvent, ConvertOutput> {
+  const started = Date.now();
+  const { source, toolchain, outtype } = params;
+  yield { type: "start", stage, title: `Convert ${params.name} → GGUF (${outtype})` };
+
+  const inputs: { name: string; sha256: string }[] = [];
+  for (const file of source.files) {
+    const hashed = await hashFile({ file: join(source.dir, file), ...(params.signal ? { signal: params.signal } : {}) });
+    if (!hashed.memoized) yield { type: "progress", stage, message: `hashed ${file}` };
+    inputs.push({ name: file, sha256: hashed.sha256 });
+  }
+  const cacheKey = stableKey({
+    stage,
+    converter: toolchain.commit === "unknown" ? (await hashFile({ file: toolchain.scripts.convertHf, memoDir: false })).sha256 : toolchain.commit,
+    outtype,
+    name: params.name,
+    inputs,
+  });
+
+  if (!params.force) {
+    const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey });
+    if (artifact) {
+      yield { type: "cache-hit", stage, key: cacheKey, message: `${artifact.path} is up to date (cache hit)` };
+      yield { type: "artifact", stage, artifact };
+      const seconds = (Date.now() - started) / 1000;
+      yield { type: "done", stage, title: `${artifact.path} — cached (inputs, outtype and converter unchanged)`, seconds, cached: true };
+      return { artifact, cached: true, seconds };
+    }
+  }
+
+  await mkdir(params.outDir, { recursive: true });
+  const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
+  const partial = tempPathFor(provisional);
+  let finalPath: string | undefined;
+  try {
+    const run = runTool({
+      tool: "convert_hf_to_gguf.py",
+      command: toolchain.python,
+      args: [toolchain.scripts.convertHf, source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name],
+      cwd: toolchain.llamaCppDir,
+      // Conversion is local: never let transformers or huggingface_hub reach for the network, and keep tokens away.
+      env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined },
+      file: source.dir,
+      ...(params.signal ? { signal: params.signal } : {}),
+    });
+    for (;;) {
+      const next = await run.next();
+      if (next.done) break;
+      const event = progressOf(next.value);
+      if (event) yield event;
+    }
+    const header = await readGguf({ file: partial });
+    const type = header.fileType ?? outtype.toUpperCase();
+    finalPath = join(params.outDir, `${params.name}-${type}.gguf`);
+    const hashed = await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) });
+    await rename(partial, finalPath);
+    const artifact: Artifact = { path: `${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };
+    await recordArtifact({ outDir: params.outDir, artifact });
+    yield { type: "artifact", stage, artifact };
+    const seconds = (Date.now() - started) / 1000;
+    yield { type: "done", stage, title: `${artifact.path} — ${formatBytes(artifact.bytes)}, ${seconds.toFixed(1)} s`, seconds, cached: false };
+    return { artifact, cached: false, seconds };
+  } finally {
+    if (!finalPath) await rm(partial, { force: true });
+  }
+}
+
+/** The converter's lines as progress: tqdm's "Writing: 42%|" becomes a ratio, the rest is shown as is. */
+function progressOf(line: string): StageEvent | undefined {
+  const bar = /^Writing:\s+(\d+)%\|[^|]*\|\s*(\S+)\/(\S+)/.exec(line);
+  if (bar) return { type: "progress", stage, message: `writing ${bar[2]}/${bar[3]}`, ratio: Number(bar[1]) / 100 };
+  const info = /^INFO:[^:]+:(.*)$/.exec(line);
+  const text = (info?.[1] ?? line).trim();
+  return text ? { type: "progress", stage, message: text.length > 120 ? `${text.slice(0, 117)}…` : text } : undefined;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,5 @@
+export * from "./convert-model.js";
+export * from "./errors.js";
+export * from "./inspect-source.js";
+export * from "./plan-convert.js";
+export * from "./supported-architectures.js";

@@ -1,0 +1,180 @@
+import { open, readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { suggest } from "@gguf-pipeline/core";
+import { SourceModelError } from "./errors.js";
+
+export interface InspectSourceParams {
+  dir: string;
+  /** Architectures the converter supports; the source's `architectures[0]` must be one of them. */
+  architectures: readonly string[];
+  /** Named in errors so the user knows what to edit (e.g. the recipe file). */
+  recipeFile?: string;
+}
+
+export interface SourceModel {
+  dir: string;
+  architecture: string;
+  config: Record<string, unknown>;
+  /** The safetensors files, in shard order. */
+  weightFiles: string[];
+  /** Every top-level file the converter may read (config, tokenizer, weights, model card): the cache key covers them. */
+  files: string[];
+  tensorCount: number;
+  parameterCount: number;
+  /** Bytes of tensor data in the source. */
+  tensorBytes: number;
+}
+
+const dtypeBytes: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F8_E4M3: 1, F8_E5M2: 1, F8_E8M0: 1, U16: 2, U32: 4, U64: 8, F4: 0.5, F6_E2M3: 0.75, F6_E3M2: 0.75,
+};
+
+// A header larger than this is not a safetensors header (the format caps it at 100 MB).
+const maxHeaderBytes = 100_000_000;
+
+/**
+ * Checks a Hugging Face model folder before any work: it exists, has config.json with a supported architecture,
+ * and every safetensors file has a sound header whose tensors fit in the file. Only headers are read.
+ */
+export async function inspectSource(params: InspectSourceParams): Promise<SourceModel> {
+  const { dir } = params;
+  const where = params.recipeFile ? ` in ${params.recipeFile}` : "";
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) {
+    throw new SourceModelError({ file: dir, message: "source model folder does not exist", hint: `set source.path${where} to a Hugging Face model folder (config.json + *.safetensors)` });
+  }
+  if (!info.isDirectory()) {
+    throw new SourceModelError({ file: dir, message: "source.path is a file, not a model folder", hint: `set source.path${where} to the folder that holds config.json and the *.safetensors files` });
+  }
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+
+  const configPath = join(dir, "config.json");
+  if (!files.includes("config.json")) {
+    throw new SourceModelError({ file: configPath, message: "no config.json in the source folder", hint: "save the model with save_pretrained(), which writes config.json beside the weights" });
+  }
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new SourceModelError({ file: configPath, message: `config.json is not valid JSON (${(error as Error).message})`, hint: "restore config.json from the original model", cause: error });
+  }
+  const architectures = config.architectures;
+  const architecture = Array.isArray(architectures) && typeof architectures[0] === "string" ? architectures[0] : undefined;
+  if (!architecture) {
+    throw new SourceModelError({ file: configPath, message: 'config.json has no "architectures" entry', hint: 'add the model class, e.g. "architectures": ["LlamaForCausalLM"]' });
+  }
+  if (!params.architectures.includes(architecture)) {
+    const guess = suggest(architecture, params.architectures);
+    throw new SourceModelError({
+      file: configPath,
+      message: `architecture ${architecture} is not supported by the pinned llama.cpp converter`,
+      hint: guess ? `did you mean ${guess}? (\`pipeline doctor\` lists what the converter supports)` : "use a model whose architecture llama.cpp supports, or point GGUF_PIPELINE_LLAMA_CPP at a newer llama.cpp",
+    });
+  }
+
+  const weightFiles = await listWeightFiles(dir, files);
+  let tensorCount = 0;
+  let parameterCount = 0;
+  let tensorBytes = 0;
+  for (const file of weightFiles) {
+    const header = await checkSafetensors(join(dir, file));
+    tensorCount += header.tensorCount;
+    parameterCount += header.parameterCount;
+    tensorBytes += header.tensorBytes;
+  }
+  return { dir, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
+}
+
+async function listWeightFiles(dir: string, files: string[]): Promise<string[]> {
+  const indexName = "model.safetensors.index.json";
+  if (files.includes(indexName)) {
+    const indexPath = join(dir, indexName);
+    let weightMap: Record<string, string>;
+    try {
+      weightMap = (JSON.parse(await readFile(indexPath, "utf8")) as { weight_map: Record<string, string> }).weight_map;
+      if (!weightMap || typeof weightMap !== "object") throw new Error("no weight_map");
+    } catch (error) {
+      throw new SourceModelError({ file: indexPath, message: `shard index is unreadable (${(error as Error).message})`, hint: "restore the index from the original model", cause: error });
+    }
+    const shards = [...new Set(Object.values(weightMap))].sort();
+    const missing = shards.filter((s) => !files.includes(s));
+    if (missing.length > 0) {
+      throw new SourceModelError({ file: join(dir, missing[0] ?? ""), message: `shard listed in ${indexName} is missing (${missing.length} of ${shards.length} missing)`, hint: "download every shard of the model" });
+    }
+    return shards;
+  }
+  const weights = files.filter((f) => f.endsWith(".safetensors"));
+  if (weights.length === 0) {
+    const hasBin = files.some((f) => f.endsWith(".bin") || f.endsWith(".pt") || f.endsWith(".pth"));
+    throw new SourceModelError({
+      file: dir,
+      message: "no *.safetensors files in the source folder",
+      hint: hasBin ? "re-save the checkpoint as safetensors: model.save_pretrained(dir, safe_serialization=True)" : "point source.path at the folder that holds the model's *.safetensors",
+    });
+  }
+  return weights;
+}
+
+interface SafetensorsHeader {
+  tensorCount: number;
+  parameterCount: number;
+  tensorBytes: number;
+}
+
+/** Reads only the header: an 8-byte little-endian length, then that much JSON. */
+export async function checkSafetensors(file: string): Promise<SafetensorsHeader> {
+  const fix = "re-download or re-save this file; it is corrupt or incomplete";
+  const handle = await open(file, "r");
+  try {
+    const size = (await handle.stat()).size;
+    if (size < 8) throw new SourceModelError({ file, message: `safetensors file is truncated (${size} bytes, not even a header length)`, hint: fix });
+    const lengthBuf = Buffer.alloc(8);
+    await handle.read(lengthBuf, 0, 8, 0);
+    const headerLength = lengthBuf.readBigUInt64LE(0);
+    if (headerLength > BigInt(maxHeaderBytes) || headerLength < 2n) {
+      throw new SourceModelError({ file, message: `safetensors header is corrupt (header length ${headerLength} bytes)`, hint: fix });
+    }
+    const n = Number(headerLength);
+    if (8 + n > size) {
+      throw new SourceModelError({ file, message: `safetensors file is truncated (header says ${n} bytes, file has ${size - 8} after the length)`, hint: fix });
+    }
+    const headerBuf = Buffer.alloc(n);
+    await handle.read(headerBuf, 0, n, 8);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(headerBuf.toString("utf8")) as Record<string, unknown>;
+    } catch (error) {
+      throw new SourceModelError({ file, message: `safetensors header is corrupt (not JSON: ${(error as Error).message})`, hint: fix, cause: error });
+    }
+    const dataBytes = size - 8 - n;
+    let tensorCount = 0;
+    let parameterCount = 0;
+    let tensorBytes = 0;
+    let end = 0;
+    for (const [name, value] of Object.entries(header)) {
+      if (name === "__metadata__") continue;
+      const tensor = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
+      const width = tensor.dtype ? dtypeBytes[tensor.dtype] : undefined;
+      if (!width || !Array.isArray(tensor.shape) || !Array.isArray(tensor.data_offsets) || tensor.data_offsets.length !== 2) {
+        throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name} has a bad dtype, shape or offsets)`, hint: fix });
+      }
+      const elements = tensor.shape.reduce((a, b) => a * b, 1);
+      const [begin, stop] = tensor.data_offsets;
+      if (stop - begin !== Math.ceil(elements * width)) {
+        throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name}: ${stop - begin} bytes for shape [${tensor.shape.join(", ")}] ${tensor.dtype})`, hint: fix });
+      }
+      end = Math.max(end, stop);
+      tensorCount++;
+      parameterCount += elements;
+      tensorBytes += stop - begin;
+    }
+    if (end > dataBytes) {
+      throw new SourceModelError({ file, message: `safetensors file is truncated (tensor data ends at byte ${end}, file has ${dataBytes})`, hint: fix });
+    }
+    return { tensorCount, parameterCount, tensorBytes };
+  } finally {
+    await handle.close();
+  }
+}

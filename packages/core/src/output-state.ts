@@ -1,0 +1,67 @@
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Artifact } from "./report-types.js";
+
+/** Bookkeeping inside the output folder: which cache key made each artifact, and the file as it was then. */
+export interface OutputState {
+  version: 1;
+  artifacts: Record<string, StoredArtifact>;
+}
+
+export interface StoredArtifact extends Artifact {
+  /** mtime (ms) and size when recorded: a file changed since then is not trusted as a cache hit. */
+  mtimeMs: number;
+}
+
+export const stateDirName = ".pipeline";
+
+export function stateFile(outDir: string): string {
+  return join(outDir, stateDirName, "state.json");
+}
+
+export async function readOutputState(outDir: string): Promise<OutputState> {
+  try {
+    const state = JSON.parse(await readFile(stateFile(outDir), "utf8")) as OutputState;
+    if (state.version === 1 && state.artifacts) return state;
+  } catch {
+    // no state yet, or unreadable: nothing is cached
+  }
+  return { version: 1, artifacts: {} };
+}
+
+/**
+ * The artifact recorded for this key (and path), if the file is still exactly as recorded (same size and mtime).
+ * This is what makes an unchanged re-run skip work without re-hashing the output.
+ */
+export async function findCachedArtifact(params: { outDir: string; cacheKey: string; path?: string }): Promise<Artifact | undefined> {
+  const state = await readOutputState(params.outDir);
+  // Without a path (the name depends on the result, e.g. outtype auto), any artifact made with this key will do.
+  const stored = params.path ? state.artifacts[params.path] : Object.values(state.artifacts).find((a) => a.cacheKey === params.cacheKey);
+  if (!stored || stored.cacheKey !== params.cacheKey) return undefined;
+  try {
+    const info = await stat(join(params.outDir, stored.path));
+    if (info.size !== stored.bytes || info.mtimeMs !== stored.mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  const { mtimeMs: _mtime, ...artifact } = stored;
+  return artifact;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Records an artifact after its file got its final name. Writes are serialized and atomic. */
+export function recordArtifact(params: { outDir: string; artifact: Artifact }): Promise<void> {
+  const next = queue.then(async () => {
+    const state = await readOutputState(params.outDir);
+    const info = await stat(join(params.outDir, params.artifact.path));
+    state.artifacts[params.artifact.path] = { ...params.artifact, mtimeMs: info.mtimeMs };
+    const file = stateFile(params.outDir);
+    await mkdir(join(file, ".."), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    await rename(tmp, file);
+  });
+  queue = next.catch(() => undefined);
+  return next;
+}
