@@ -4,3 +4,5 @@ export * from "./ensure-python-env.js";
 export * from "./ensure-toolchain.js";
 export * from "./pin.js";
 export * from "./tools.js";
+export * from "./describe-toolchain.js";
+export * from "./list-converter-architectures.js";

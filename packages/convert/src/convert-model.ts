@@ -50,13 +50,8 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     if (!hashed.memoized) yield { type: "progress", stage, message: `hashed ${file}` };
     inputs.push({ name: file, sha256: hashed.sha256 });
   }
-  const cacheKey = stableKey({
-    stage,
-    converter: toolchain.commit === "unknown" ? (await hashFile({ file: toolchain.scripts.convertHf, memoDir: false })).sha256 : toolchain.commit,
-    outtype,
-    name: params.name,
-    inputs,
-  });
+  const converter = await converterIdentity({ commit: toolchain.commit, convertScript: toolchain.scripts.convertHf });
+  const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs });
 
   if (!params.force) {
     const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey });
@@ -104,6 +99,24 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   } finally {
     if (!finalPath) await rm(partial, { force: true });
   }
+}
+
+export interface ConvertCacheKeyParams {
+  /** The converter's identity: llama.cpp commit, or the script's hash for an unversioned tree. */
+  converter: string;
+  outtype: ConvertOuttype;
+  name: string;
+  /** Every file in the source folder with its content hash. */
+  inputs: { name: string; sha256: string }[];
+}
+
+/** What makes a conversion's output what it is; any change to these redoes it. */
+export function convertCacheKey(params: ConvertCacheKeyParams): string {
+  return stableKey({ stage, ...params });
+}
+
+export async function converterIdentity(params: { commit: string; convertScript: string }): Promise<string> {
+  return params.commit === "unknown" ? `script:${(await hashFile({ file: params.convertScript, memoDir: false })).sha256}` : params.commit;
 }
 
 /** The converter's lines as progress: tqdm's "Writing: 42%|" becomes a ratio, the rest is shown as is. */

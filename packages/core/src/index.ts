@@ -12,3 +12,4 @@ export * from "./hash-file.js";
 export * from "./output-state.js";
 export * from "./read-gguf.js";
 export * from "./temp-path.js";
+export * from "./write-report.js";

@@ -3,12 +3,14 @@ import { distance } from "fastest-levenshtein";
 /** The closest candidate to a misspelt word, if one is close enough to be what was meant (case-insensitive). */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
-  let best: { candidate: string; score: number } | undefined;
+  let best: { candidate: string; score: number; base: number } | undefined;
   for (const candidate of candidates) {
     const c = candidate.toLowerCase();
-    const score = c === lower ? 0 : c.replace(/[_-]/g, "") === lower.replace(/[_-]/g, "") ? 0.5 : distance(lower, c);
-    if (!best || score < best.score) best = { candidate, score };
+    const base = c === lower ? 0 : c.replace(/[_-]/g, "") === lower.replace(/[_-]/g, "") ? 0.5 : distance(lower, c);
+    // Among equally close candidates, the one spelt with the same case wins.
+    const score = base + distance(word, candidate) / 1000;
+    if (!best || score < best.score) best = { candidate, score, base };
   }
   if (!best) return undefined;
-  return best.score <= Math.max(2, Math.floor(best.candidate.length / 3)) ? best.candidate : undefined;
+  return best.base <= Math.max(2, Math.floor(best.candidate.length / 3)) ? best.candidate : undefined;
 }

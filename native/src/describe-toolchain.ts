@@ -1,0 +1,115 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { runToolToEnd } from "@gguf-pipeline/core";
+import { cacheLayout } from "./cache-layout.js";
+import type { LlamaCppBuild } from "./ensure-llama-cpp.js";
+import { toolchainEnv, toolchainOverride, type ToolchainOverride } from "./ensure-toolchain.js";
+import { readPin } from "./pin.js";
+import type { PythonEnv } from "./ensure-python-env.js";
+import { llamaScripts, llamaTools } from "./tools.js";
+
+export interface DescribeToolchainParams {
+  env?: NodeJS.ProcessEnv;
+  override?: ToolchainOverride;
+  /** Ask each program and the Python env for their versions (slower: starts Python). */
+  probe?: boolean;
+}
+
+export interface ToolStatus {
+  name: string;
+  path: string;
+  present: boolean;
+  version?: string;
+}
+
+export interface ToolchainDescription {
+  cacheRoot: string;
+  source: "managed" | "user";
+  llamaCpp: { commit: string; tag?: string; npmPackage?: string; sourceDir: string; binDir: string; ready: boolean; buildKey?: string; flags?: string[] };
+  python: { path: string; ready: boolean; version?: string; packages?: Record<string, string>; venvDir?: string };
+  tools: ToolStatus[];
+  scripts: ToolStatus[];
+  /** What is missing, each with the command that fixes it. */
+  problems: { what: string; fix: string }[];
+}
+
+/** Where every tool is and whether it is ready, without building or installing anything (for `doctor` and `plan`). */
+export async function describeToolchain(params: DescribeToolchainParams = {}): Promise<ToolchainDescription> {
+  const layout = cacheLayout(params.env ? { env: params.env } : {});
+  const override = toolchainOverride({ ...(params.env ? { env: params.env } : {}), ...(params.override ? { recipe: params.override } : {}) });
+  const pin = readPin();
+  const problems: ToolchainDescription["problems"] = [];
+  const setup = "pnpm pipeline setup   (or run any recipe: the first run builds what is missing)";
+
+  let llamaCpp: ToolchainDescription["llamaCpp"];
+  let source: "managed" | "user";
+  if (override.llamaCpp) {
+    source = "user";
+    const binDir = override.binDir ?? join(override.llamaCpp, "build", "bin");
+    const commit = await runToolToEnd({ tool: "git", command: "git", args: ["-C", override.llamaCpp, "rev-parse", "HEAD"] })
+      .then((r) => r.lines.join("").trim())
+      .catch(() => "unknown");
+    llamaCpp = { commit, sourceDir: override.llamaCpp, binDir, ready: true };
+  } else {
+    source = "managed";
+    const build = await readFile(layout.buildMarker, "utf8").then((t) => JSON.parse(t) as LlamaCppBuild).catch(() => undefined);
+    llamaCpp = {
+      commit: pin.source.llamaCppCommit,
+      tag: pin.source.llamaCppTag,
+      npmPackage: `${pin.source.npmPackage}@${pin.source.version}`,
+      sourceDir: layout.sourceDir,
+      binDir: join(layout.buildDir, "bin"),
+      ready: Boolean(build),
+      buildKey: layout.buildKey,
+      flags: [`-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`, ...pin.cmake.flags],
+    };
+    if (!build) problems.push({ what: `llama.cpp ${pin.source.llamaCppCommit.slice(0, 8)} is not built yet (${layout.buildDir})`, fix: setup });
+  }
+
+  const tools: ToolStatus[] = Object.values(llamaTools).map((bin) => ({ name: bin, path: join(llamaCpp.binDir, bin), present: existsSync(join(llamaCpp.binDir, bin)) }));
+  const scripts: ToolStatus[] = Object.values(llamaScripts).map((file) => ({ name: file, path: join(llamaCpp.sourceDir, file), present: existsSync(join(llamaCpp.sourceDir, file)) }));
+  if (source === "user" || llamaCpp.ready) {
+    for (const tool of [...tools, ...scripts].filter((t) => !t.present)) {
+      problems.push({ what: `${tool.name} is missing (${tool.path})`, fix: source === "user" ? `build it in your llama.cpp, or unset ${toolchainEnv.llamaCpp}` : setup });
+    }
+    llamaCpp.ready = tools.every((t) => t.present) && scripts.every((t) => t.present);
+  }
+
+  let python: ToolchainDescription["python"];
+  if (override.python) {
+    python = { path: override.python, ready: existsSync(override.python) };
+    if (!python.ready) problems.push({ what: `${toolchainEnv.python} points at ${override.python}, which does not exist`, fix: `fix or unset ${toolchainEnv.python}` });
+  } else {
+    const env = await readFile(layout.venvMarker, "utf8").then((t) => JSON.parse(t) as PythonEnv).catch(() => undefined);
+    python = env ? { path: env.python, ready: true, version: env.version, packages: env.packages, venvDir: env.venvDir } : { path: join(layout.venvDir, "bin", "python"), ready: false, venvDir: layout.venvDir };
+    if (!env) problems.push({ what: `the Python env for the converters is not created yet (${layout.venvDir})`, fix: setup });
+  }
+
+  if (params.probe) {
+    const completion = tools.find((t) => t.name === llamaTools.completion);
+    if (completion?.present) {
+      const out = await runToolToEnd({ tool: completion.name, command: completion.path, args: ["--version"] }).catch(() => undefined);
+      const version = out?.lines.find((l) => l.startsWith("version:"))?.replace("version:", "").trim();
+      if (version) for (const tool of tools) if (tool.present) tool.version = version;
+    }
+    if (python.ready) {
+      const probe = await runToolToEnd({
+        tool: "python",
+        command: python.path,
+        args: ["-c", "import sys, json, importlib.metadata as m\nout={'python': sys.version.split()[0]}\nfor p in ['torch','transformers','sentencepiece','numpy','safetensors','protobuf','peft']:\n  try: out[p]=m.version(p)\n  except Exception: out[p]=None\nprint(json.dumps(out))"],
+      }).catch(() => undefined);
+      if (probe) {
+        const found = JSON.parse(probe.lines.at(-1) ?? "{}") as Record<string, string | null>;
+        python.version = found.python ?? undefined;
+        python.packages = Object.fromEntries(Object.entries(found).filter(([k, v]) => k !== "python" && v)) as Record<string, string>;
+        for (const need of ["torch", "transformers", "sentencepiece", "numpy", "safetensors"]) {
+          if (!found[need]) problems.push({ what: `Python package ${need} is missing in ${python.path}`, fix: override.python ? `${python.path} -m pip install ${need}` : setup });
+        }
+      } else {
+        problems.push({ what: `${python.path} does not run`, fix: override.python ? `fix or unset ${toolchainEnv.python}` : setup });
+      }
+    }
+  }
+  return { cacheRoot: layout.root, source, llamaCpp, python, tools, scripts, problems };
+}

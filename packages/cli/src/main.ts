@@ -1,0 +1,147 @@
+import { parseArgs } from "node:util";
+import { CanceledError, PipelineError, ToolError } from "@gguf-pipeline/core";
+import { formatBytes } from "@gguf-pipeline/convert";
+import { ensureToolchain } from "@gguf-pipeline/native";
+import { drain } from "./drain.js";
+import { doctorCommand, formatDoctor } from "./doctor-command.js";
+import { UsageError } from "./errors.js";
+import { formatInspect, inspectCommand } from "./inspect-command.js";
+import { planCommand } from "./plan-command.js";
+import { renderSteps, type OutputMode } from "./render-events.js";
+import { pipelineVersion, runCommand } from "./run-command.js";
+import { validateCommand } from "./validate-command.js";
+
+export const usage = `usage: pipeline <command> [options]
+
+  run RECIPE [--out DIR] [--force] [--json]   run the recipe: convert, write report.json
+  plan RECIPE [--out DIR] [--force] [--json]  what would run, what is cached, disk needed vs. free
+  validate RECIPE                              check the recipe and its source model; no work
+  inspect FILE.gguf [--ctx N] [--json]         metadata, tensor summary, memory at a context length
+  doctor [--json]                              tools, versions, llama.cpp commit, Python env, what is missing
+  setup                                        build llama.cpp and create the Python env now (first run does it too)
+
+exit codes: 0 ok, 1 a stage failed, 2 bad recipe or usage, 130 interrupted`;
+
+export interface MainParams {
+  argv: string[];
+  signal: AbortSignal;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** The CLI as a function: parses argv, runs the command, prints, and returns the exit code. */
+export async function main(params: MainParams): Promise<number> {
+  const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = params.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let json = false;
+  try {
+    const { values, positionals } = parseCli(params.argv);
+    json = Boolean(values.json);
+    const [command, ...args] = positionals;
+    if (values.version) {
+      out(await pipelineVersion());
+      return 0;
+    }
+    if (values.help || !command) {
+      (command || values.help ? out : err)(usage);
+      return values.help ? 0 : 2;
+    }
+    const mode: OutputMode = json ? "json" : process.stdout.isTTY && !process.env.CI ? "tty" : "lines";
+    const needOne = (what: string) => {
+      if (args.length !== 1 || !args[0]) throw new UsageError(`${command} takes one ${what}`);
+      return args[0];
+    };
+    const options = { ...(values.out ? { outDir: values.out } : {}), force: Boolean(values.force) };
+    switch (command) {
+      case "run": {
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, mode, signal: params.signal });
+        if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
+        else {
+          out("");
+          for (const a of result.report.artifacts) out(`${a.path}  ${formatBytes(a.bytes)}  ${a.ggufType ?? ""}  sha256 ${a.sha256.slice(0, 16)}…`);
+          out(`report: ${result.reportPath}`);
+        }
+        return 0;
+      }
+      case "plan": {
+        const plan = await planCommand({ file: needOne("RECIPE"), ...options });
+        if (json) out(JSON.stringify(plan));
+        else {
+          for (const s of plan.steps) out(`${s.cached ? "cached " : "will run"}  ${s.stage.padEnd(10)} ${s.what}`);
+          out(`disk: output needs ${formatBytes(plan.output.needBytes)}, ${formatBytes(plan.output.freeBytes)} free in ${plan.output.dir}`);
+          if (plan.cache.needBytes > 0) out(`      toolchain needs ${formatBytes(plan.cache.needBytes)}, ${formatBytes(plan.cache.freeBytes)} free in ${plan.cache.dir}`);
+          if (!plan.enoughSpace) out("not enough free disk space for this run");
+        }
+        return plan.enoughSpace ? 0 : 1;
+      }
+      case "validate": {
+        const result = await validateCommand({ file: needOne("RECIPE"), ...options });
+        if (json) out(JSON.stringify({ ok: true, name: result.prepared.loaded.name, outDir: result.prepared.loaded.outDir, source: result.prepared.source.dir }));
+        else result.lines.forEach((line) => out(line));
+        return 0;
+      }
+      case "inspect": {
+        const ctx = values.ctx === undefined ? undefined : Number(values.ctx);
+        if (ctx !== undefined && (!Number.isInteger(ctx) || ctx <= 0)) throw new UsageError(`--ctx must be a positive integer, not "${values.ctx}"`);
+        const result = await inspectCommand({ file: needOne("FILE.gguf"), ...(ctx ? { ctx } : {}) });
+        if (json) out(JSON.stringify(result));
+        else formatInspect(result).forEach((line) => out(line));
+        return 0;
+      }
+      case "doctor": {
+        const result = await doctorCommand();
+        if (json) out(JSON.stringify(result));
+        else formatDoctor(result).forEach((line) => out(line));
+        return result.problems.length === 0 ? 0 : 1;
+      }
+      case "setup": {
+        await renderSteps({
+          mode,
+          ctx: {},
+          steps: [{ title: "Toolchain: llama.cpp and the converters' Python env", run: async (_c, emit) => void (await drain(ensureToolchain({ signal: params.signal }), emit)) }],
+        });
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    return report(error, { err, out, json });
+  }
+}
+
+function parseCli(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        out: { type: "string" },
+        force: { type: "boolean" },
+        json: { type: "boolean" },
+        ctx: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+}
+
+function report(error: unknown, io: { err: (line: string) => void; out: (line: string) => void; json: boolean }): number {
+  if (error instanceof CanceledError) {
+    io.err("interrupted: nothing was left under a final name; run it again to finish");
+    if (io.json) io.out(JSON.stringify({ type: "error", exitCode: 130, message: "interrupted" }));
+    return 130;
+  }
+  if (error instanceof PipelineError) {
+    io.err(`error: ${error.toLine()}`);
+    if (error instanceof ToolError && error.stderrTail) for (const line of error.stderrTail.split("\n").slice(-12)) io.err(`  | ${line}`);
+    if (io.json) io.out(JSON.stringify({ type: "error", exitCode: error.exitCode, message: error.message, file: error.file, hint: error.hint }));
+    return error.exitCode;
+  }
+  io.err(`error: ${(error as Error)?.stack ?? String(error)}`);
+  return 1;
+}

@@ -1,0 +1,80 @@
+import { statfs } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { cacheRoot, findCachedArtifact, hashFile } from "@gguf-pipeline/core";
+import { convertCacheKey, converterIdentity, formatBytes, planConvert } from "@gguf-pipeline/convert";
+import { describeToolchain } from "@gguf-pipeline/native";
+import { prepareRecipe } from "./prepare-recipe.js";
+
+export interface PlanCommandParams {
+  file: string;
+  outDir?: string;
+  force?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PlannedStep {
+  stage: string;
+  what: string;
+  cached: boolean;
+  /** Bytes this step will write if it runs. */
+  bytes: number;
+}
+
+export interface DiskNeed {
+  dir: string;
+  needBytes: number;
+  freeBytes: number;
+}
+
+export interface PlanCommandOutput {
+  steps: PlannedStep[];
+  /** The output folder's file system: what the stages write. */
+  output: DiskNeed;
+  /** The cache's file system: the llama.cpp build and the Python env, first run only. */
+  cache: DiskNeed;
+  enoughSpace: boolean;
+}
+
+/** `pipeline plan RECIPE`: what would run, what is cached, and the disk space needed against what is free. */
+export async function planCommand(params: PlanCommandParams): Promise<PlanCommandOutput> {
+  const { loaded, source, override } = await prepareRecipe(params);
+  const toolchain = await describeToolchain({ ...(params.env ? { env: params.env } : {}), override });
+  const steps: PlannedStep[] = [];
+  if (!toolchain.llamaCpp.ready || !toolchain.python.ready) {
+    steps.push({
+      stage: "toolchain",
+      what: [!toolchain.llamaCpp.ready && `build llama.cpp ${toolchain.llamaCpp.commit.slice(0, 8)} (~5 min)`, !toolchain.python.ready && "create the Python env (torch: several GB, once)"].filter(Boolean).join("; "),
+      cached: false,
+      // A CPU build of the tools is a few hundred MB; the torch wheel set is several GB. Both land in the cache folder.
+      bytes: (toolchain.llamaCpp.ready ? 0 : 400_000_000) + (toolchain.python.ready ? 0 : 6_000_000_000),
+    });
+  } else {
+    steps.push({ stage: "toolchain", what: `llama.cpp ${toolchain.llamaCpp.commit.slice(0, 8)} (${toolchain.source})`, cached: true, bytes: 0 });
+  }
+  const inputs = [];
+  for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
+  const converter = await converterIdentity({ commit: toolchain.llamaCpp.commit, convertScript: join(toolchain.llamaCpp.sourceDir, "convert_hf_to_gguf.py") });
+  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: loaded.name, inputs });
+  const cached = !params.force && Boolean(await findCachedArtifact({ outDir: loaded.outDir, cacheKey }));
+  const plan = planConvert({ source, outtype: loaded.outtype });
+  steps.push({ stage: "convert", what: `${source.dir} → ${loaded.name}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached, bytes: cached ? 0 : plan.estimatedBytes });
+  const sum = (stage: (s: PlannedStep) => boolean) => steps.filter(stage).reduce((total, s) => total + s.bytes, 0);
+  const output = { dir: loaded.outDir, needBytes: sum((s) => s.stage !== "toolchain"), freeBytes: await freeSpace(loaded.outDir) };
+  const cache = { dir: toolchain.cacheRoot, needBytes: sum((s) => s.stage === "toolchain"), freeBytes: await freeSpace(cacheRoot()) };
+  return { steps, output, cache, enoughSpace: output.freeBytes >= output.needBytes && cache.freeBytes >= cache.needBytes };
+}
+
+async function freeSpace(path: string): Promise<number> {
+  // The output folder may not exist yet: ask the nearest existing parent.
+  let dir = path;
+  for (;;) {
+    try {
+      const info = await statfs(dir);
+      return info.bavail * info.bsize;
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return 0;
+      dir = parent;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
+import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
+import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
+
+export interface PrepareRecipeParams {
+  file: string;
+  outDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The architectures a user-supplied llama.cpp converts (asked of its converter). Without it, or without a user
+   * llama.cpp, the pinned converter's table is used, which needs nothing built.
+   */
+  userArchitectures?: (override: ToolchainOverride) => Promise<readonly string[]>;
+}
+
+export interface PreparedRecipe {
+  loaded: LoadedRecipe;
+  source: SourceModel;
+  override: ToolchainOverride;
+}
+
+/**
+ * Everything `validate` checks, and `run`/`plan` check first: the recipe against the schema, then the source
+ * folder (config, architecture, safetensors headers). Nothing is built or written.
+ */
+export async function prepareRecipe(params: PrepareRecipeParams): Promise<PreparedRecipe> {
+  const loaded = await loadRecipe({ file: params.file, ...(params.outDir ? { outDir: params.outDir } : {}) });
+  const recipeToolchain = loaded.recipe.toolchain;
+  const override = toolchainOverride({
+    ...(params.env ? { env: params.env } : {}),
+    ...(recipeToolchain ? { recipe: resolveToolchainPaths(loaded, recipeToolchain) } : {}),
+  });
+  const source = await inspectSource({
+    dir: loaded.sourceDir,
+    architectures: override.llamaCpp && params.userArchitectures ? await params.userArchitectures(override) : pinnedConverterArchitectures,
+    recipeFile: params.file,
+  });
+  return { loaded, source, override };
+}
+
+function resolveToolchainPaths(loaded: LoadedRecipe, toolchain: ToolchainOverride): ToolchainOverride {
+  const out: ToolchainOverride = {};
+  for (const key of ["llamaCpp", "binDir", "python"] as const) {
+    const value = toolchain[key];
+    if (value) out[key] = value.startsWith("/") ? value : `${loaded.dir}/${value}`;
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+import { Listr, type ListrTask } from "listr2";
+import type { StageEvent } from "@gguf-pipeline/core";
+import type { Emit } from "./drain.js";
+
+/** One unit of a run as the CLI shows it: a title and work that emits stage events. */
+export interface Step<C> {
+  title: string;
+  run: (ctx: C, emit: Emit) => Promise<void>;
+  skip?: (ctx: C) => boolean;
+}
+
+export type OutputMode = "tty" | "lines" | "json";
+
+export interface RenderStepsParams<C> {
+  steps: Step<C>[];
+  ctx: C;
+  mode: OutputMode;
+  /** Where --json events go (stdout by default). */
+  write?: (line: string) => void;
+}
+
+/**
+ * Shows a run: a live listr2 task tree on a TTY, its line renderer when not a TTY or under CI,
+ * or one JSON event per line (`--json`) for machines.
+ */
+export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void> {
+  const { steps, ctx } = params;
+  if (params.mode === "json") {
+    const write = params.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+    for (const step of steps) {
+      if (step.skip?.(ctx)) continue;
+      await step.run(ctx, (event) => write(JSON.stringify({ time: new Date().toISOString(), ...event })));
+    }
+    return;
+  }
+  const tasks: ListrTask<C>[] = steps.map((step) => ({
+    title: step.title,
+    skip: (c: C) => step.skip?.(c) ?? false,
+    task: async (c, task) => {
+      await step.run(c, (event: StageEvent) => {
+        switch (event.type) {
+          case "start":
+            task.title = event.title;
+            break;
+          case "progress":
+            task.output = event.ratio !== undefined ? `${Math.round(event.ratio * 100)}% ${event.message}` : event.message;
+            break;
+          case "log":
+          case "cache-hit":
+            task.output = event.message;
+            break;
+          case "done":
+            task.title = event.title;
+            break;
+          case "artifact":
+            break;
+        }
+      });
+    },
+  }));
+  const listr = new Listr<C, "default", "simple">(tasks, {
+    ctx,
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: false,
+    renderer: "default",
+    // The line renderer prints each title and output change as its own line: readable in CI logs and pipes.
+    fallbackRenderer: "simple",
+    fallbackRendererCondition: params.mode !== "tty",
+    rendererOptions: { collapseSubtasks: false },
+  });
+  await listr.run();
+}
