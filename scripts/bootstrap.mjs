@@ -36,16 +36,17 @@ function ensurePnpm() {
 }
 
 const [command, ...rest] = process.argv.slice(2);
+if (command !== "example" && command !== "test") {
+  console.error("usage: node scripts/bootstrap.mjs example|test [args]");
+  process.exit(2);
+}
 ensurePnpm();
 must("pnpm", ["install", "--frozen-lockfile", "--reporter=silent"]);
 must("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"]);
 
-switch (command) {
-  case "example":
-    process.exit(run("node", ["packages/cli/dist/bin.js", "run", "examples/tiny/recipe.json", ...rest]));
-  case "test":
-    process.exit(run("pnpm", ["exec", "vitest", "run", ...rest]));
-  default:
-    console.error("usage: node scripts/bootstrap.mjs example|test");
-    process.exit(2);
-}
+const commands = {
+  example: () => run("node", ["packages/cli/dist/bin.js", "run", "examples/tiny/recipe.json", ...rest]),
+  // Lint and the strict type check (specs and tests included) are part of the test command, so CI and a new user run the same gate.
+  test: () => run("pnpm", ["exec", "eslint", "."]) || run("pnpm", ["exec", "tsc", "-p", "tsconfig.json"]) || run("pnpm", ["exec", "vitest", "run", ...rest]),
+};
+process.exit(commands[command]());

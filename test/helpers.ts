@@ -1,0 +1,105 @@
+import { cp, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { ensureToolchain, type Toolchain } from "@gguf-pipeline/native";
+
+export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+export const tinyModel = join(repoRoot, "examples", "tiny", "model");
+export const cliBin = join(repoRoot, "packages", "cli", "dist", "bin.js");
+export const fixturesDir = join(repoRoot, "test", "fixtures");
+
+let toolchainPromise: Promise<Toolchain> | undefined;
+
+/** The real toolchain (built by the global setup; this only reads its markers). */
+export function toolchain(): Promise<Toolchain> {
+  toolchainPromise ??= (async () => {
+    const run = ensureToolchain();
+    for (;;) {
+      const next = await run.next();
+      if (next.done) return next.value;
+    }
+  })();
+  return toolchainPromise;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `gguf-pipeline-${prefix}-`));
+}
+
+/** A private copy of the tiny model, for tests that damage it. */
+export async function copyTiny(into?: string): Promise<string> {
+  const dir = join(into ?? (await tempDir("model")), "model");
+  await cp(tinyModel, dir, { recursive: true });
+  return dir;
+}
+
+export async function writeRecipe(dir: string, recipe: unknown, name = "recipe.json"): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, name);
+  await writeFile(file, typeof recipe === "string" ? recipe : `${JSON.stringify(recipe, null, 2)}\n`);
+  return file;
+}
+
+/** Runs the real `pipeline` CLI as a user would; never rejects, so tests can look at failures. */
+export function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
+  return execa("node", [cliBin, ...args], { reject: false, all: true, cwd: options.cwd ?? repoRoot, env: { CI: "1", ...options.env } }) as never;
+}
+
+/** Every event a `--json` run printed. */
+export function jsonEvents(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Everything under a folder (relative paths, sorted), to prove a failed run left it as it was. */
+export async function listTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => undefined);
+  return entries ? entries.map(String).sort() : ["<missing>"];
+}
+
+export interface Generation {
+  prompt: string;
+  promptIds: number[];
+  text: string;
+}
+
+/** Greedy generation with llama.cpp's own generation tool (llama-completion). */
+export async function llamaGenerate(params: { gguf: string; prompt: string; tokens: number; lora?: string }): Promise<Generation> {
+  const tc = await toolchain();
+  const result = await execa(
+    tc.tools.completion,
+    ["-m", params.gguf, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "--ignore-eos", "-no-cnv", "--no-warmup", "--simple-io", "-t", "1", "-s", "1", "--verbose-prompt", ...(params.lora ? ["--lora", params.lora] : [])],
+    { stdin: "ignore" },
+  );
+  // --verbose-prompt lists the prompt's tokens on stderr as "0.00.012 I      1 -> '<s>'".
+  const promptIds = [...result.stderr.matchAll(/^(?:[\d.]+ [A-Z] )?\s*(\d+) -> '/gm)].map((m) => Number(m[1]));
+  return { prompt: params.prompt, promptIds, text: result.stdout.trim() };
+}
+
+/** The same with transformers (the reference), through the project's Python env. */
+export async function hfGenerate(params: { modelDir: string; prompts: string[]; tokens: number }): Promise<Generation[]> {
+  const tc = await toolchain();
+  const result = await execa(tc.python, [join(fixturesDir, "hf_generate.py"), params.modelDir, String(params.tokens), ...params.prompts], {
+    env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" },
+  });
+  return result.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; text: string };
+      return { prompt: row.prompt, promptIds: row.prompt_ids, text: row.text.trim() };
+    });
+}
+
+/** Runs the fixture generator into a new folder. */
+export async function makeTinyModel(params: { out: string; shards?: number }): Promise<string> {
+  const tc = await toolchain();
+  await execa(tc.python, [join(fixturesDir, "make_tiny_llama.py"), params.out, ...(params.shards ? ["--shards", String(params.shards)] : [])], {
+    env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" },
+  });
+  return params.out;
+}
