@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Fast checks first; the end-to-end group runs after them.
+          sequence: { groupOrder: 0 },
           include: ["packages/*/src/**/*.spec.ts", "native/src/**/*.spec.ts"],
           testTimeout: 30_000,
         },
@@ -13,6 +15,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.e2e.ts"],
           // The first run builds llama.cpp and the Python env here, once, with progress on stderr.
           globalSetup: ["test/e2e/global-setup.ts"],

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pnpmVersion = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager.split("@")[1];
+process.env.TURBO_TELEMETRY_DISABLED = "1";
 const cache = process.env.GGUF_PIPELINE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "gguf-pipeline");
 
 function run(command, args, options = {}) {

@@ -67,21 +67,25 @@ export interface Generation {
   text: string;
 }
 
-/** Greedy generation with llama.cpp's own generation tool (llama-completion). */
-export async function llamaGenerate(params: { gguf: string; prompt: string; tokens: number; lora?: string }): Promise<Generation> {
+export interface ReferenceGeneration extends Generation {
+  newIds: number[];
+}
+
+/**
+ * Greedy generation with llama.cpp's llama-simple (greedy sampler, stops at end-of-generation like transformers),
+ * and the prompt's token ids from llama-tokenize. Both print with plain stdio, so nothing is lost at exit.
+ */
+export async function llamaGenerate(params: { gguf: string; prompt: string; tokens: number }): Promise<Generation> {
   const tc = await toolchain();
-  const result = await execa(
-    tc.tools.completion,
-    ["-m", params.gguf, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "--ignore-eos", "-no-cnv", "--no-warmup", "--simple-io", "-t", "1", "-s", "1", "--verbose-prompt", ...(params.lora ? ["--lora", params.lora] : [])],
-    { stdin: "ignore" },
-  );
-  // --verbose-prompt lists the prompt's tokens on stderr as "0.00.012 I      1 -> '<s>'".
-  const promptIds = [...result.stderr.matchAll(/^(?:[\d.]+ [A-Z] )?\s*(\d+) -> '/gm)].map((m) => Number(m[1]));
-  return { prompt: params.prompt, promptIds, text: result.stdout.trim() };
+  const generated = await execa(tc.tools.simple, ["-m", params.gguf, "-n", String(params.tokens), params.prompt], { stdin: "ignore" });
+  const tokenized = await execa(tc.tools.tokenize, ["-m", params.gguf, "-p", params.prompt, "--ids", "--log-disable"], { stdin: "ignore" });
+  const promptIds = JSON.parse(tokenized.stdout.trim().split("\n").at(-1) ?? "[]") as number[];
+  // llama-simple prints the prompt's pieces with special tokens (the BOS as "<s>"), then the continuation.
+  return { prompt: params.prompt, promptIds, text: generated.stdout.replace(/^<s>/, "").trim() };
 }
 
 /** The same with transformers (the reference), through the project's Python env. */
-export async function hfGenerate(params: { modelDir: string; prompts: string[]; tokens: number }): Promise<Generation[]> {
+export async function hfGenerate(params: { modelDir: string; prompts: string[]; tokens: number }): Promise<ReferenceGeneration[]> {
   const tc = await toolchain();
   const result = await execa(tc.python, [join(fixturesDir, "hf_generate.py"), params.modelDir, String(params.tokens), ...params.prompts], {
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" },
@@ -90,8 +94,8 @@ export async function hfGenerate(params: { modelDir: string; prompts: string[]; 
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => {
-      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; text: string };
-      return { prompt: row.prompt, promptIds: row.prompt_ids, text: row.text.trim() };
+      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
+      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
     });
 }
 

@@ -40,7 +40,7 @@ export async function describeToolchain(params: DescribeToolchainParams = {}): P
   const override = toolchainOverride({ ...(params.env ? { env: params.env } : {}), ...(params.override ? { recipe: params.override } : {}) });
   const pin = readPin();
   const problems: ToolchainDescription["problems"] = [];
-  const setup = "pnpm pipeline setup   (or run any recipe: the first run builds what is missing)";
+  const setup = "npm run pipeline -- setup   (or run any recipe: the first run builds what is missing)";
 
   let llamaCpp: ToolchainDescription["llamaCpp"];
   let source: "managed" | "user";

@@ -26,6 +26,7 @@ export interface LlamaCppBuild {
 }
 
 const stage = "llama.cpp";
+const compileHint = "llama.cpp needs a C/C++ compiler, cmake and (ideally) ninja: on Debian, apt-get install build-essential cmake ninja-build";
 
 /**
  * Makes sure the pinned llama.cpp is built: fetch the node-llama-cpp package from the npm registry,
@@ -72,8 +73,14 @@ async function* build(layout: CacheLayout, signal: AbortSignal | undefined): Asy
     const tarball = join(layout.downloads, `${pin.source.npmPackage}-${pin.source.version}.tgz`);
     if (!existsSync(tarball)) {
       yield { type: "progress", stage, message: `npm pack ${spec}` };
-      // npm checks the tarball against the registry's integrity hash.
-      yield* lines(runTool({ tool: "npm pack", command: "npm", args: ["pack", spec, "--pack-destination", layout.downloads, "--silent"], ...sig }));
+      // npm checks the tarball against the registry's integrity hash. It lands in a private folder and is renamed
+      // when complete, so an interrupted download is never taken for the real thing.
+      const packDir = join(layout.downloads, `pack-${process.pid}`);
+      await rm(packDir, { recursive: true, force: true });
+      await mkdir(packDir, { recursive: true });
+      yield* lines(runTool({ tool: "npm pack", command: "npm", args: ["pack", spec, "--pack-destination", packDir, "--silent"], ...sig }));
+      await rename(join(packDir, `${pin.source.npmPackage}-${pin.source.version}.tgz`), tarball);
+      await rm(packDir, { recursive: true, force: true });
     }
     const unpack = join(layout.downloads, `unpack-${process.pid}`);
     await rm(unpack, { recursive: true, force: true });
@@ -114,11 +121,12 @@ async function* build(layout: CacheLayout, signal: AbortSignal | undefined): Asy
         ...pin.cmake.flags,
       ],
       ...sig,
+      hint: compileHint,
     }),
   );
   const jobs = String(availableParallelism());
   for await (const line of linesOf(
-    runTool({ tool: "cmake --build", command: "cmake", args: ["--build", layout.buildDir, "--target", ...pin.cmake.targets, "-j", jobs], ...sig }),
+    runTool({ tool: "cmake --build", command: "cmake", args: ["--build", layout.buildDir, "--target", ...pin.cmake.targets, "-j", jobs], ...sig, hint: compileHint }),
   )) {
     // Ninja prints "[12/345] Building CXX object ...", make prints "[ 40%] Building ...".
     const ninja = /^\[(\d+)\/(\d+)\]\s*(.*)$/.exec(line);

@@ -6,6 +6,8 @@ export const llamaTools = {
   ggufSplit: "llama-gguf-split",
   perplexity: "llama-perplexity",
   completion: "llama-completion",
+  /** Greedy generation printed with plain stdio: what tests compare token for token. */
+  simple: "llama-simple",
   tokenize: "llama-tokenize",
 } as const;
 

@@ -4,9 +4,18 @@ export type Emit = (event: StageEvent) => void;
 
 /** Runs a stage generator to its end, handing each event to `emit`, and returns the stage's result. */
 export async function drain<T>(gen: AsyncGenerator<StageEvent, T>, emit: Emit): Promise<T> {
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return next.value;
-    emit(next.value);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await gen.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      emit(next.value);
+    }
+  } finally {
+    // If emit threw, stop the stage (and the tool it runs) instead of leaving it suspended.
+    if (!finished) await gen.return(undefined as never);
   }
 }

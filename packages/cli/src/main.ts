@@ -106,7 +106,8 @@ export async function main(params: MainParams): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    return report(error, { err, out, json });
+    // An abort can surface as a plain AbortError from a stream (hashing), not only as our CanceledError.
+    return report(params.signal.aborted && !(error instanceof PipelineError) ? new CanceledError() : error, { err, out, json });
   }
 }
 

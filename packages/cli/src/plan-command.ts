@@ -53,7 +53,7 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   }
   const inputs = [];
   for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
-  const converter = await converterIdentity({ commit: toolchain.llamaCpp.commit, convertScript: join(toolchain.llamaCpp.sourceDir, "convert_hf_to_gguf.py") });
+  const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
   const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: loaded.name, inputs });
   const cached = !params.force && Boolean(await findCachedArtifact({ outDir: loaded.outDir, cacheKey }));
   const plan = planConvert({ source, outtype: loaded.outtype });

@@ -1,4 +1,7 @@
-import { loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { InputError, loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
 import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 
@@ -30,6 +33,7 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     ...(params.env ? { env: params.env } : {}),
     ...(recipeToolchain ? { recipe: resolveToolchainPaths(loaded, recipeToolchain) } : {}),
   });
+  await checkOutDir(loaded.outDir, params.outDir ? "--out" : `output.dir in ${params.file}`);
   const source = await inspectSource({
     dir: loaded.sourceDir,
     architectures: override.llamaCpp && params.userArchitectures ? await params.userArchitectures(override) : pinnedConverterArchitectures,
@@ -45,4 +49,21 @@ function resolveToolchainPaths(loaded: LoadedRecipe, toolchain: ToolchainOverrid
     if (value) out[key] = value.startsWith("/") ? value : `${loaded.dir}/${value}`;
   }
   return out;
+}
+
+/** The output folder must be a folder we can write, or not exist yet under a parent we can write. */
+async function checkOutDir(outDir: string, setting: string): Promise<void> {
+  let dir = outDir;
+  for (;;) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info) {
+      if (!info.isDirectory()) throw new InputError({ file: dir, message: "output folder is a file", hint: `point ${setting} at a folder` });
+      const writable = await access(dir, constants.W_OK).then(() => true, () => false);
+      if (!writable) throw new InputError({ file: dir, message: "output folder is not writable", hint: `fix its permissions or point ${setting} elsewhere` });
+      return;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { writeReport, type Artifact, type RunReport, type StageTiming } from "@gguf-pipeline/core";
+import { join } from "node:path";
+import { acquireLock, cacheRoot, sha256, writeReport, type Artifact, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { describeToolchain, ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
@@ -82,7 +83,14 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     },
   ];
 
-  await renderSteps({ steps, ctx, mode: params.mode });
+  // Two runs writing one output folder would race on its files and bookkeeping: the second waits. The lock lives in
+  // the cache, so a run that fails early leaves no trace in the output folder.
+  const lock = await acquireLock({ path: join(cacheRoot({ env }), "locks", `out-${sha256(loaded.outDir).slice(0, 16)}`), ...sig });
+  try {
+    await renderSteps({ steps, ctx, mode: params.mode });
+  } finally {
+    await lock.release();
+  }
 
   const toolchain = ctx.toolchain;
   if (!toolchain) throw new Error("toolchain missing after run");

@@ -50,7 +50,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     if (!hashed.memoized) yield { type: "progress", stage, message: `hashed ${file}` };
     inputs.push({ name: file, sha256: hashed.sha256 });
   }
-  const converter = await converterIdentity({ commit: toolchain.commit, convertScript: toolchain.scripts.convertHf });
+  const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.commit, llamaCppDir: toolchain.llamaCppDir, python: toolchain.python });
   const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs });
 
   if (!params.force) {
@@ -67,18 +67,16 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   await mkdir(params.outDir, { recursive: true });
   const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
   const partial = tempPathFor(provisional);
-  let finalPath: string | undefined;
-  try {
-    const run = runTool({
+  let renamed = false;
+  const run = runTool({
       tool: "convert_hf_to_gguf.py",
       command: toolchain.python,
       args: [toolchain.scripts.convertHf, source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name],
       cwd: toolchain.llamaCppDir,
-      // Conversion is local: never let transformers or huggingface_hub reach for the network, and keep tokens away.
-      env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined },
       file: source.dir,
       ...(params.signal ? { signal: params.signal } : {}),
     });
+  try {
     for (;;) {
       const next = await run.next();
       if (next.done) break;
@@ -87,9 +85,9 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     }
     const header = await readGguf({ file: partial });
     const type = header.fileType ?? outtype.toUpperCase();
-    finalPath = join(params.outDir, `${params.name}-${type}.gguf`);
     const hashed = await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) });
-    await rename(partial, finalPath);
+    await rename(partial, join(params.outDir, `${params.name}-${type}.gguf`));
+    renamed = true;
     const artifact: Artifact = { path: `${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };
     await recordArtifact({ outDir: params.outDir, artifact });
     yield { type: "artifact", stage, artifact };
@@ -97,7 +95,10 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     yield { type: "done", stage, title: `${artifact.path} — ${formatBytes(artifact.bytes)}, ${seconds.toFixed(1)} s`, seconds, cached: false };
     return { artifact, cached: false, seconds };
   } finally {
-    if (!finalPath) await rm(partial, { force: true });
+    if (!renamed) {
+      await run.return({ exitCode: -1, tail: [], lines: [] });
+      await rm(partial, { force: true });
+    }
   }
 }
 
@@ -115,8 +116,24 @@ export function convertCacheKey(params: ConvertCacheKeyParams): string {
   return stableKey({ stage, ...params });
 }
 
-export async function converterIdentity(params: { commit: string; convertScript: string }): Promise<string> {
-  return params.commit === "unknown" ? `script:${(await hashFile({ file: params.convertScript, memoDir: false })).sha256}` : params.commit;
+export interface ConverterIdentityParams {
+  source: "managed" | "user";
+  commit: string;
+  llamaCppDir: string;
+  /** The interpreter: another Python (other torch/transformers) may convert differently. */
+  python: string;
+}
+
+/**
+ * What identifies the converter for the cache. The managed build is its pinned commit and venv; a user's tree may
+ * carry local edits, so its converter script and gguf-py writer are hashed too.
+ */
+export async function converterIdentity(params: ConverterIdentityParams): Promise<string> {
+  if (params.source === "managed") return `${params.commit}|${params.python}`;
+  const files = ["convert_hf_to_gguf.py", "gguf-py/gguf/gguf_writer.py", "conversion/base.py"];
+  const hashes: string[] = [];
+  for (const file of files) hashes.push(await hashFile({ file: join(params.llamaCppDir, file) }).then((h) => h.sha256, () => "absent"));
+  return `${params.commit}|${params.python}|${hashes.join(",")}`;
 }
 
 /** The converter's lines as progress: tqdm's "Writing: 42%|" becomes a ratio, the rest is shown as is. */

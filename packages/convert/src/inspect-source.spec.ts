@@ -1,4 +1,4 @@
-import { cp, mkdtemp, open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,6 +73,25 @@ describe("inspectSource", () => {
     expect(error.hint).toMatch(/did you mean LlamaForCausalLM\?/);
     await writeFile(join(dir, "config.json"), JSON.stringify({ ...config, architectures: ["MyWeirdNet"] }));
     expect((await failure(dir)).hint).toMatch(/GGUF_PIPELINE_LLAMA_CPP/);
+  });
+
+  it("should follow symlinks, as in a Hugging Face cache snapshot", async () => {
+    const snapshot = join(await mkdtemp(join(tmpdir(), "snapshot-")), "snapshots", "abc");
+    await mkdir(snapshot, { recursive: true });
+    for (const file of await readdir(tiny)) await symlink(join(tiny, file), join(snapshot, file));
+    expect(await inspectSource({ dir: snapshot, architectures })).toMatchObject({ weightFiles: ["model.safetensors"], tensorCount: 21 });
+  });
+
+  it("should refuse a header that is JSON but not a tensor table", async () => {
+    const dir = await copyTiny();
+    const file = join(dir, "model.safetensors");
+    const handle = await open(file, "r+");
+    const length = Buffer.alloc(8);
+    await handle.read(length, 0, 8, 0);
+    // Overwrite the header with `null` padded by spaces: same length, valid JSON, not an object.
+    await handle.write(Buffer.from("null".padEnd(Number(length.readBigUInt64LE(0)), " ")), 0, Number(length.readBigUInt64LE(0)), 8);
+    await handle.close();
+    expect((await failure(dir)).message).toMatch(/safetensors header is corrupt \(not JSON: not a JSON object\)/);
   });
 
   it("should check every shard an index names", async () => {

@@ -48,7 +48,11 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     throw new SourceModelError({ file: dir, message: "source.path is a file, not a model folder", hint: `set source.path${where} to the folder that holds config.json and the *.safetensors files` });
   }
   const entries = await readdir(dir, { withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+  // A Hugging Face cache snapshot is a folder of symlinks into its blob store: follow them.
+  const isFile = async (name: string, direct: boolean, link: boolean) => direct || (link && (await stat(join(dir, name)).then((i) => i.isFile(), () => false)));
+  const files: string[] = [];
+  for (const e of entries) if (await isFile(e.name, e.isFile(), e.isSymbolicLink())) files.push(e.name);
+  files.sort();
 
   const configPath = join(dir, "config.json");
   if (!files.includes("config.json")) {
@@ -57,6 +61,7 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
+    if (!isObject(config)) throw new Error("not a JSON object");
   } catch (error) {
     throw new SourceModelError({ file: configPath, message: `config.json is not valid JSON (${(error as Error).message})`, hint: "restore config.json from the original model", cause: error });
   }
@@ -145,6 +150,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     let header: Record<string, unknown>;
     try {
       header = JSON.parse(headerBuf.toString("utf8")) as Record<string, unknown>;
+      if (!isObject(header)) throw new Error("not a JSON object");
     } catch (error) {
       throw new SourceModelError({ file, message: `safetensors header is corrupt (not JSON: ${(error as Error).message})`, hint: fix, cause: error });
     }
@@ -155,15 +161,17 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     let end = 0;
     for (const [name, value] of Object.entries(header)) {
       if (name === "__metadata__") continue;
-      const tensor = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
+      const tensor = (isObject(value) ? value : {}) as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
       const width = tensor.dtype ? dtypeBytes[tensor.dtype] : undefined;
-      if (!width || !Array.isArray(tensor.shape) || !Array.isArray(tensor.data_offsets) || tensor.data_offsets.length !== 2) {
+      const numbers = (list: unknown) => Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && n >= 0);
+      if (!width || !numbers(tensor.shape) || !numbers(tensor.data_offsets) || tensor.data_offsets?.length !== 2) {
         throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name} has a bad dtype, shape or offsets)`, hint: fix });
       }
-      const elements = tensor.shape.reduce((a, b) => a * b, 1);
-      const [begin, stop] = tensor.data_offsets;
+      const shape = tensor.shape ?? [];
+      const [begin = 0, stop = 0] = tensor.data_offsets;
+      const elements = shape.reduce((a, b) => a * b, 1);
       if (stop - begin !== Math.ceil(elements * width)) {
-        throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name}: ${stop - begin} bytes for shape [${tensor.shape.join(", ")}] ${tensor.dtype})`, hint: fix });
+        throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name}: ${stop - begin} bytes for shape [${shape.join(", ")}] ${tensor.dtype})`, hint: fix });
       }
       end = Math.max(end, stop);
       tensorCount++;
@@ -177,4 +185,8 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
   } finally {
     await handle.close();
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

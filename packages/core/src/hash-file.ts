@@ -22,14 +22,14 @@ export interface HashFileOutput {
 
 /**
  * sha256 of a file, streamed. Multi-GB inputs are not re-read on every run: the result is memoized under the
- * file's identity (path, device, inode, size, mtime in ns), which any rewrite of the file changes.
+ * file's identity (path, device, inode, size, mtime and ctime in ns); any write changes ctime, even when mtime is restored.
  */
 export async function hashFile(params: HashFileParams): Promise<HashFileOutput> {
   const file = resolve(params.file);
   const info = await stat(file, { bigint: true });
   const bytes = Number(info.size);
   const memoDir = params.memoDir === false ? undefined : (params.memoDir ?? join(cacheRoot(), "hashes"));
-  const identity = sha256(`${file}\0${info.dev}\0${info.ino}\0${info.size}\0${info.mtimeNs}`);
+  const identity = sha256(`${file}\0${info.dev}\0${info.ino}\0${info.size}\0${info.mtimeNs}\0${info.ctimeNs}`);
   const memoFile = memoDir ? join(memoDir, identity.slice(0, 2), identity) : undefined;
   if (memoFile) {
     const known = await readFile(memoFile, "utf8").catch(() => undefined);

@@ -1,5 +1,5 @@
 import { execa, ExecaError } from "execa";
-import { CanceledError, ToolError } from "./errors.js";
+import { CanceledError, ToolchainError, ToolError } from "./errors.js";
 
 export interface RunToolParams {
   /** Short name for messages and errors, e.g. `convert_hf_to_gguf.py`. */
@@ -11,6 +11,8 @@ export interface RunToolParams {
   signal?: AbortSignal;
   /** The file the tool was working on, carried into errors. */
   file?: string;
+  /** What to tell the user when the tool fails. */
+  hint?: string;
   /** How many trailing output lines a failure keeps. */
   tailLines?: number;
 }
@@ -40,7 +42,8 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
   if (params.signal?.aborted) throw new CanceledError();
   const subprocess = execa(params.command, params.args, {
     cwd: params.cwd,
-    env: { PYTHONUNBUFFERED: "1", ...params.env },
+    // Tools run offline and never see Hub tokens: nothing they do needs either, and a token must not reach a log.
+    env: { PYTHONUNBUFFERED: "1", HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined, ...params.env },
     all: true,
     buffer: false,
     stdin: "ignore",
@@ -70,8 +73,9 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
     const result = await subprocess;
     return { exitCode: result.exitCode ?? 0, tail, lines };
   } catch (error) {
-    // The consumer may stop iterating early (an exception upstream): make sure the tool does not outlive us.
-    if (!subprocess.killed && subprocess.exitCode === null) subprocess.kill();
+    if (error instanceof ExecaError && error.code === "ENOENT") {
+      throw new ToolchainError({ file: params.command, message: `${params.tool}: program not found`, hint: `install it or fix the path (\`pipeline doctor\` shows what is missing)`, cause: error });
+    }
     if (error instanceof ExecaError) {
       if (error.isCanceled || params.signal?.aborted) throw new CanceledError({ message: `${params.tool} was interrupted` });
       throw new ToolError({
@@ -82,10 +86,17 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
         stderrTail: tail.join("\n"),
         canceled: false,
         ...(params.file ? { file: params.file } : {}),
+        ...(params.hint ? { hint: params.hint } : {}),
         cause: error,
       });
     }
     throw error;
+  } finally {
+    // Reached also when the consumer stops iterating early: the tool must not outlive its caller.
+    if (subprocess.exitCode === null && subprocess.signalCode === null) {
+      subprocess.kill();
+      await subprocess.catch(() => undefined);
+    }
   }
 }
 
@@ -109,9 +120,14 @@ function lastMeaningfulLine(tail: string[]): string | undefined {
 
 /** A runTool generator as a plain line iterable (for `for await`), dropping its return value. */
 export async function* linesOf(gen: AsyncGenerator<string, unknown>): AsyncGenerator<string> {
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return;
-    yield next.value;
+  try {
+    for (;;) {
+      const next = await gen.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Pass an early stop on, so the tool is stopped too.
+    await gen.return(undefined);
   }
 }
