@@ -100,9 +100,10 @@ export async function hfGenerate(params: { modelDir: string; prompts: string[]; 
 }
 
 /** Runs the fixture generator into a new folder. */
-export async function makeTinyModel(params: { out: string; shards?: number }): Promise<string> {
+export async function makeTinyModel(params: { out: string; shards?: number; hidden?: number; layers?: number; steps?: number }): Promise<string> {
   const tc = await toolchain();
-  await execa(tc.python, [join(fixturesDir, "make_tiny_llama.py"), params.out, ...(params.shards ? ["--shards", String(params.shards)] : [])], {
+  const extra = (["shards", "hidden", "layers", "steps"] as const).flatMap((key) => (params[key] ? [`--${key}`, String(params[key])] : []));
+  await execa(tc.python, [join(fixturesDir, "make_tiny_llama.py"), params.out, ...extra], {
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" },
   });
   return params.out;

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { acquireLock, linesOf, runTool, runToolToEnd, ToolchainError, type StageEvent } from "@gguf-pipeline/core";
 import { cacheLayout, type CacheLayout } from "./cache-layout.js";
-import { readPin } from "./pin.js";
+import { readPatches, readPin } from "./pin.js";
 import { llamaTools } from "./tools.js";
 
 export interface EnsureLlamaCppParams {
@@ -21,6 +21,7 @@ export interface LlamaCppBuild {
   binDir: string;
   buildKey: string;
   flags: string[];
+  patches: string[];
   builtAt: string;
   seconds: number;
 }
@@ -100,6 +101,10 @@ async function* build(layout: CacheLayout, signal: AbortSignal | undefined): Asy
         hint: "update source.llamaCppCommit in native/pin.json together with the version",
       });
     }
+    for (const patch of readPatches(pin)) {
+      yield { type: "progress", stage, message: `applying ${patch.path.split("/").pop()}` };
+      yield* lines(runTool({ tool: "git apply", command: "git", args: ["-C", cloneTmp, "apply", "--whitespace=nowarn", patch.path], ...sig, hint: "the patch no longer applies to this llama.cpp: update or drop it in native/pin.json" }));
+    }
     await rm(unpack, { recursive: true, force: true });
     await rm(layout.sourceDir, { recursive: true, force: true });
     await rename(cloneTmp, layout.sourceDir);
@@ -148,6 +153,7 @@ async function* build(layout: CacheLayout, signal: AbortSignal | undefined): Asy
     binDir,
     buildKey: layout.buildKey,
     flags: [`-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`, ...pin.cmake.flags],
+    patches: pin.patches ?? [],
     builtAt: new Date().toISOString(),
     seconds: Math.round((Date.now() - started) / 1000),
   };

@@ -11,6 +11,8 @@ export interface Pin {
     llamaCppTag: string;
   };
   cmake: { buildType: string; flags: string[]; targets: string[] };
+  /** Patches applied to the clone with `git apply`, paths relative to native/. */
+  patches?: string[];
 }
 
 /** The folder that holds pin.json and requirements.txt (the package root). */
@@ -33,4 +35,9 @@ export function pinnedPackages(requirements: string = readRequirements()): Recor
     if (match?.[1] && match[2]) out[match[1].toLowerCase()] = match[2];
   }
   return out;
+}
+
+/** The pinned patches with their contents (their bytes are part of the cache key). */
+export function readPatches(pin: Pin = readPin()): { path: string; text: string }[] {
+  return (pin.patches ?? []).map((path) => ({ path: fileURLToPath(new URL(`../${path}`, import.meta.url)), text: readFileSync(new URL(`../${path}`, import.meta.url), "utf8") }));
 }

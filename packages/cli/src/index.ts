@@ -6,5 +6,6 @@ export * from "./main.js";
 export * from "./plan-command.js";
 export * from "./prepare-recipe.js";
 export * from "./render-events.js";
+export * from "./report-command.js";
 export * from "./run-command.js";
 export * from "./validate-command.js";

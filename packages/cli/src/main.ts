@@ -8,14 +8,17 @@ import { UsageError } from "./errors.js";
 import { formatInspect, inspectCommand } from "./inspect-command.js";
 import { planCommand } from "./plan-command.js";
 import { renderSteps, type OutputMode } from "./render-events.js";
+import { formatReport, reportCommand } from "./report-command.js";
 import { pipelineVersion, runCommand } from "./run-command.js";
 import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]
 
-  run RECIPE [--out DIR] [--force] [--json]   run the recipe: convert, write report.json
+  run RECIPE [--out DIR] [--force] [--json] [--jobs N]
+                                               run the recipe: convert, imatrix, quants, quality; write report.json
   plan RECIPE [--out DIR] [--force] [--json]  what would run, what is cached, disk needed vs. free
   validate RECIPE                              check the recipe and its source model; no work
+  report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
   inspect FILE.gguf [--ctx N] [--json]         metadata, tensor summary, memory at a context length
   doctor [--json]                              tools, versions, llama.cpp commit, Python env, what is missing
   setup                                        build llama.cpp and create the Python env now (first run does it too)
@@ -54,11 +57,13 @@ export async function main(params: MainParams): Promise<number> {
     const options = { ...(values.out ? { outDir: values.out } : {}), force: Boolean(values.force) };
     switch (command) {
       case "run": {
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, mode, signal: params.signal });
+        const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+        if (jobs !== undefined && (!Number.isInteger(jobs) || jobs <= 0)) throw new UsageError(`--jobs must be a positive integer, not "${values.jobs}"`);
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), mode, signal: params.signal });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
         else {
           out("");
-          for (const a of result.report.artifacts) out(`${a.path}  ${formatBytes(a.bytes)}  ${a.ggufType ?? ""}  sha256 ${a.sha256.slice(0, 16)}…`);
+          formatReport(result.report).forEach((line) => out(line));
           out(`report: ${result.reportPath}`);
         }
         return 0;
@@ -78,6 +83,12 @@ export async function main(params: MainParams): Promise<number> {
         const result = await validateCommand({ file: needOne("RECIPE"), ...options });
         if (json) out(JSON.stringify({ ok: true, name: result.prepared.loaded.name, outDir: result.prepared.loaded.outDir, source: result.prepared.source.dir }));
         else result.lines.forEach((line) => out(line));
+        return 0;
+      }
+      case "report": {
+        const result = await reportCommand({ outDir: needOne("OUTDIR") });
+        if (json) out(JSON.stringify(result));
+        else formatReport(result).forEach((line) => out(line));
         return 0;
       }
       case "inspect": {
@@ -122,6 +133,7 @@ function parseCli(argv: string[]) {
         force: { type: "boolean" },
         json: { type: "boolean" },
         ctx: { type: "string" },
+        jobs: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },

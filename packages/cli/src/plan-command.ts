@@ -1,8 +1,9 @@
 import { statfs } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { cacheRoot, findCachedArtifact, hashFile } from "@gguf-pipeline/core";
+import { basename, dirname, join } from "node:path";
+import { cacheRoot, findCachedArtifact, findCachedArtifacts, hashFile } from "@gguf-pipeline/core";
 import { convertCacheKey, converterIdentity, formatBytes, planConvert } from "@gguf-pipeline/convert";
 import { describeToolchain } from "@gguf-pipeline/native";
+import { calibrationText, imatrixCacheKey, nominalQuantBytes, parseSplitSize, quantCacheKey, quantJobs } from "@gguf-pipeline/quantize";
 import { prepareRecipe } from "./prepare-recipe.js";
 
 export interface PlanCommandParams {
@@ -55,9 +56,31 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
   const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: loaded.name, inputs });
-  const cached = !params.force && Boolean(await findCachedArtifact({ outDir: loaded.outDir, cacheKey }));
+  const converted = params.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
   const plan = planConvert({ source, outtype: loaded.outtype });
-  steps.push({ stage: "convert", what: `${source.dir} → ${loaded.name}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached, bytes: cached ? 0 : plan.estimatedBytes });
+  steps.push({ stage: "convert", what: `${source.dir} → ${loaded.name}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached: Boolean(converted), bytes: converted ? 0 : plan.estimatedBytes });
+
+  // Quants are cached only if what they are made from is: the intermediate (and the imatrix, for those that use one).
+  const jobs = quantJobs(loaded.recipe);
+  let imatrix: Awaited<ReturnType<typeof findCachedArtifact>>;
+  if (jobs.some((j) => j.useImatrix)) {
+    const text = calibrationText(loaded);
+    const im = loaded.recipe.imatrix;
+    const key = converted
+      ? imatrixCacheKey({ input: converted.sha256, text: (await hashFile({ file: text })).sha256, textName: basename(text), ctx: im?.ctx ?? 512, ...(im?.chunks ? { chunks: im.chunks } : {}), commit: toolchain.llamaCpp.commit })
+      : undefined;
+    imatrix = key && !params.force ? await findCachedArtifact({ outDir: loaded.outDir, cacheKey: key, path: `${loaded.name}.imatrix.gguf` }) : undefined;
+    steps.push({ stage: "imatrix", what: `llama-imatrix on ${basename(text)} → ${loaded.name}.imatrix.gguf`, cached: Boolean(imatrix), bytes: imatrix ? 0 : 10_000_000 });
+  }
+  const split = loaded.recipe.split?.maxSize;
+  for (const job of jobs) {
+    const usable = converted && (!job.useImatrix || imatrix);
+    const key = usable ? quantCacheKey({ job, input: converted, ...(job.useImatrix && imatrix ? { imatrix } : {}), ...(split && parseSplitSize(split) ? { split } : {}), commit: toolchain.llamaCpp.commit }) : undefined;
+    const done = key && !params.force ? await findCachedArtifacts({ outDir: loaded.outDir, cacheKey: key }) : undefined;
+    const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
+    steps.push({ stage: "quantize", what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(done), bytes: done ? 0 : bytes });
+  }
+  if (loaded.recipe.evaluate && jobs.length > 0) steps.push({ stage: "evaluate", what: "llama-perplexity on the reference and each quant (cached per file)", cached: false, bytes: 0 });
   const sum = (stage: (s: PlannedStep) => boolean) => steps.filter(stage).reduce((total, s) => total + s.bytes, 0);
   const output = { dir: loaded.outDir, needBytes: sum((s) => s.stage !== "toolchain"), freeBytes: await freeSpace(loaded.outDir) };
   const cache = { dir: toolchain.cacheRoot, needBytes: sum((s) => s.stage === "toolchain"), freeBytes: await freeSpace(cacheRoot()) };

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { InputError, loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
 import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
+import { checkQuantRecipe } from "@gguf-pipeline/quantize";
 
 export interface PrepareRecipeParams {
   file: string;
@@ -27,7 +28,7 @@ export interface PreparedRecipe {
  * folder (config, architecture, safetensors headers). Nothing is built or written.
  */
 export async function prepareRecipe(params: PrepareRecipeParams): Promise<PreparedRecipe> {
-  const loaded = await loadRecipe({ file: params.file, ...(params.outDir ? { outDir: params.outDir } : {}) });
+  const loaded = await loadRecipe({ file: params.file, ...(params.outDir ? { outDir: params.outDir } : {}), checks: [checkQuantRecipe] });
   const recipeToolchain = loaded.recipe.toolchain;
   const override = toolchainOverride({
     ...(params.env ? { env: params.env } : {}),

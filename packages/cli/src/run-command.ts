@@ -1,8 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock, cacheRoot, sha256, writeReport, type Artifact, type RunReport, type StageTiming } from "@gguf-pipeline/core";
+import { acquireLock, cacheRoot, sha256, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { describeToolchain, ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
+import {
+  calibrationText,
+  computeImatrix,
+  evaluateQuality,
+  evaluationText,
+  LadderError,
+  parseSplitSize,
+  quantJobs,
+  runLadder,
+  type ImatrixOutput,
+  type LadderOutput,
+} from "@gguf-pipeline/quantize";
 import { drain } from "./drain.js";
 import { prepareRecipe, type PreparedRecipe } from "./prepare-recipe.js";
 import { renderSteps, type OutputMode, type Step } from "./render-events.js";
@@ -11,6 +23,8 @@ export interface RunCommandParams {
   file: string;
   outDir?: string;
   force?: boolean;
+  /** How many quants run at once (default: planned from cores and free memory). */
+  jobs?: number;
   mode: OutputMode;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -25,6 +39,9 @@ interface RunContext {
   prepared: PreparedRecipe;
   toolchain?: Toolchain;
   convert?: ConvertOutput;
+  imatrix?: ImatrixOutput;
+  ladder?: LadderOutput;
+  ladderError?: LadderError;
   timings: StageTiming[];
   artifacts: Artifact[];
 }
@@ -50,6 +67,8 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     },
   });
   const { loaded } = prepared;
+  const jobs = quantJobs(loaded.recipe);
+  const force = params.force ?? false;
   const ctx: RunContext = { prepared, timings: [], artifacts: [], ...(userToolchain ? { toolchain: userToolchain } : {}) };
 
   const steps: Step<RunContext>[] = [
@@ -74,11 +93,87 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         const toolchain = c.toolchain;
         if (!toolchain) throw new Error("toolchain step did not run");
         c.convert = await drain(
-          convertModel({ source: c.prepared.source, outDir: loaded.outDir, name: loaded.name, outtype: loaded.outtype, toolchain, force: params.force ?? false, ...sig }),
+          convertModel({ source: c.prepared.source, outDir: loaded.outDir, name: loaded.name, outtype: loaded.outtype, toolchain, force, ...sig }),
           emit,
         );
         c.timings.push({ stage: "convert", seconds: c.convert.seconds, cached: c.convert.cached });
         c.artifacts.push(c.convert.artifact);
+      },
+    },
+    {
+      title: "Importance matrix",
+      skip: () => !jobs.some((j) => j.useImatrix),
+      run: async (c, emit) => {
+        const { toolchain, convert } = need(c);
+        const im: Partial<NonNullable<Recipe["imatrix"]>> = loaded.recipe.imatrix ?? {};
+        c.imatrix = await drain(
+          computeImatrix({ input: convert.artifact, outDir: loaded.outDir, name: loaded.name, text: calibrationText(loaded), ctx: im.ctx ?? 512, ...(im.chunks ? { chunks: im.chunks } : {}), toolchain, force, ...sig }),
+          emit,
+        );
+        c.timings.push({ stage: "imatrix", seconds: c.imatrix.seconds, cached: c.imatrix.cached });
+        c.artifacts.push(c.imatrix.artifact);
+      },
+    },
+    {
+      title: `Quantize ${jobs.map((j) => j.type).join(", ")}`,
+      skip: () => jobs.length === 0,
+      run: async (c, emit) => {
+        const { toolchain, convert } = need(c);
+        const started = Date.now();
+        const splitSpec = loaded.recipe.split?.maxSize;
+        const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;
+        const done: string[] = [];
+        try {
+          c.ladder = await drain(
+            runLadder({
+              jobs,
+              input: convert.artifact,
+              ...(c.imatrix ? { imatrix: c.imatrix.artifact } : {}),
+              outDir: loaded.outDir,
+              name: loaded.name,
+              ...(splitSpec && splitBytes ? { split: { spec: splitSpec, bytes: splitBytes } } : {}),
+              toolchain,
+              force,
+              ...(params.jobs ? { concurrency: params.jobs } : {}),
+              ...sig,
+            }),
+            (event) => {
+              if (event.type === "done") done.push(event.title);
+              // One line for the ladder: the latest quant's news, and the count so far in the title.
+              emit(event.type === "done" ? { type: "start", stage: "quantize", title: `Quantize: ${done.length}/${jobs.length} done — ${event.title}` } : event);
+              if (event.type === "artifact") c.artifacts.push(event.artifact);
+            },
+          );
+        } catch (error) {
+          if (!(error instanceof LadderError)) throw error;
+          c.ladderError = error;
+          emit({ type: "log", stage: "quantize", level: "warn", message: error.message });
+        }
+        const seconds = (Date.now() - started) / 1000;
+        const cached = Boolean(c.ladder?.results.every((r) => r.cached));
+        c.timings.push({ stage: "quantize", seconds, cached });
+        emit({ type: "done", stage: "quantize", title: `Quantize: ${done.length}/${jobs.length} done${c.ladderError ? `, ${c.ladderError.failures.length} FAILED` : ""}${cached ? " — cached" : ""}`, seconds, cached });
+      },
+    },
+    {
+      title: "Quality",
+      skip: (c) => !loaded.recipe.evaluate || jobs.length === 0 || !c.ladder,
+      run: async (c, emit) => {
+        const { toolchain, convert } = need(c);
+        const ev: Partial<NonNullable<Recipe["evaluate"]>> = loaded.recipe.evaluate ?? {};
+        // A split quant is measured through its first shard (llama.cpp loads the rest).
+        const quants = c.artifacts.filter((a) => a.stage === "quantize" && (!a.quant?.shard || a.quant.shard.index === 1));
+        const started = Date.now();
+        let cached = false;
+        const out = await drain(
+          evaluateQuality({ reference: convert.artifact, quants, outDir: loaded.outDir, text: evaluationText(loaded), ctx: ev.ctx ?? 512, ...(ev.chunks ? { chunks: ev.chunks } : {}), toolchain, force, ...sig }),
+          (event) => {
+            if (event.type === "done") cached = event.cached;
+            emit(event);
+          },
+        );
+        c.artifacts = c.artifacts.map((a) => (out.quality[a.path] ? { ...a, quality: out.quality[a.path] } : a));
+        c.timings.push({ stage: "evaluate", seconds: (Date.now() - started) / 1000, cached });
       },
     },
   ];
@@ -111,7 +206,14 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     artifacts: ctx.artifacts,
   };
   const written = await writeReport({ outDir: loaded.outDir, report });
+  // The report lists what was made; the failed quants still make the run fail.
+  if (ctx.ladderError) throw ctx.ladderError;
   return { reportPath: written.path, report };
+}
+
+function need(c: RunContext): { toolchain: Toolchain; convert: ConvertOutput } {
+  if (!c.toolchain || !c.convert) throw new Error("an earlier step did not run");
+  return { toolchain: c.toolchain, convert: c.convert };
 }
 
 export async function pipelineVersion(): Promise<string> {

@@ -7,9 +7,22 @@ import { recipeSchema, type Recipe } from "./recipe-schema.js";
 import { sha256 } from "./sha256.js";
 import { suggest } from "./suggest.js";
 
+/** A problem a semantic check found, at a place in the recipe. */
+export interface RecipeProblem {
+  /** Path to the offending value, e.g. ["quants", 2]. */
+  path: (string | number)[];
+  message: string;
+  hint: string;
+}
+
+/** A check beyond the schema (names, cross-field rules, referenced files). Paths in the recipe are already absolute. */
+export type RecipeCheck = (loaded: LoadedRecipe) => RecipeProblem[] | Promise<RecipeProblem[]>;
+
 export interface LoadRecipeParams {
   /** Path of recipe.json. */
   file: string;
+  /** Semantic checks from the stages; the first problem becomes a RecipeError with its line. */
+  checks?: RecipeCheck[];
   /** Overrides `output.dir` (the CLI's `--out`), resolved against the working directory. */
   outDir?: string;
 }
@@ -62,7 +75,7 @@ export async function loadRecipe(params: LoadRecipeParams): Promise<LoadedRecipe
   const recipe = data as Recipe;
   const dir = dirname(file);
   const sourceDir = resolveFrom(dir, recipe.source.path);
-  return {
+  const loaded: LoadedRecipe = {
     file,
     dir,
     sha256: sha256(text),
@@ -72,6 +85,15 @@ export async function loadRecipe(params: LoadRecipeParams): Promise<LoadedRecipe
     outDir: params.outDir ? resolve(params.outDir) : resolveFrom(dir, recipe.output?.dir ?? "out"),
     outtype: recipe.convert?.outtype ?? "auto",
   };
+  for (const check of params.checks ?? []) {
+    const problem = (await check(loaded))[0];
+    if (problem) {
+      const node = findNodeAtLocation(tree, problem.path);
+      const jsonPath = `$${problem.path.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("")}`;
+      throw new RecipeError({ file: params.file, jsonPath, ...(node ? { line: lineOf(text, node.offset) } : {}), message: problem.message, hint: problem.hint });
+    }
+  }
+  return loaded;
 }
 
 export function resolveFrom(dir: string, path: string): string {

@@ -52,11 +52,17 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /** Records an artifact after its file got its final name. Writes are serialized and atomic. */
 export function recordArtifact(params: { outDir: string; artifact: Artifact }): Promise<void> {
-  const next = queue.then(async () => {
-    const state = await readOutputState(params.outDir);
+  return update(params.outDir, async (state) => {
     const info = await stat(join(params.outDir, params.artifact.path));
     state.artifacts[params.artifact.path] = { ...params.artifact, mtimeMs: info.mtimeMs };
-    const file = stateFile(params.outDir);
+  });
+}
+
+function update(outDir: string, change: (state: OutputState) => void | Promise<void>): Promise<void> {
+  const next = queue.then(async () => {
+    const state = await readOutputState(outDir);
+    await change(state);
+    const file = stateFile(outDir);
     await mkdir(join(file, ".."), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
@@ -64,4 +70,25 @@ export function recordArtifact(params: { outDir: string; artifact: Artifact }): 
   });
   queue = next.catch(() => undefined);
   return next;
+}
+
+/** Every artifact recorded under this key (a split quant has several), if all of them are still as recorded. */
+export async function findCachedArtifacts(params: { outDir: string; cacheKey: string }): Promise<Artifact[] | undefined> {
+  const state = await readOutputState(params.outDir);
+  const stored = Object.values(state.artifacts).filter((a) => a.cacheKey === params.cacheKey);
+  if (stored.length === 0) return undefined;
+  const found: Artifact[] = [];
+  for (const entry of stored) {
+    const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey: params.cacheKey, path: entry.path });
+    if (!artifact) return undefined;
+    found.push(artifact);
+  }
+  return found.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** Forgets artifacts (after their files were replaced or removed). */
+export function forgetArtifacts(params: { outDir: string; paths: string[] }): Promise<void> {
+  return update(params.outDir, (state) => {
+    for (const path of params.paths) delete state.artifacts[path];
+  });
 }

@@ -7,6 +7,25 @@ export const convertOuttypes = ["f32", "f16", "bf16", "q8_0", "auto"] as const;
  * The recipe's JSON Schema: the single source of truth. `Recipe` is derived from it, and `recipe.schema.json`
  * (for editors) is written from it at build time. Only keys a stage implements are accepted.
  */
+const quantOptionProperties = {
+  outputTensorType: { type: "string", minLength: 1, description: "llama-quantize --output-tensor-type: ggml type for output.weight (e.g. q8_0)." },
+  tokenEmbeddingType: { type: "string", minLength: 1, description: "llama-quantize --token-embedding-type: ggml type for the token embeddings." },
+  tensorTypes: {
+    type: "array",
+    items: { type: "string", pattern: "^[^=\\s]+=[A-Za-z0-9_]+$" },
+    description: "llama-quantize --tensor-type PATTERN=TYPE, in order (e.g. \"attn_v=q8_0\").",
+  },
+  pure: { type: "boolean", description: "llama-quantize --pure: no k-quant mixture, every tensor in the one type." },
+  leaveOutputTensor: { type: "boolean", description: "llama-quantize --leave-output-tensor: keep output.weight as it is." },
+  overrideKv: {
+    type: "array",
+    items: { type: "string", pattern: "^[^=\\s]+=(int|float|bool|str):.*$" },
+    description: "llama-quantize --override-kv KEY=TYPE:VALUE (TYPE: int, float, bool, str).",
+  },
+  allowRequantize: { type: "boolean", description: "llama-quantize --allow-requantize: needed when the intermediate is already quantized (convert.outtype q8_0)." },
+  imatrix: { type: "boolean", description: "Use the recipe's importance matrix for this quant (default: true when `imatrix` is set)." },
+} as const;
+
 export const recipeSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "gguf-pipeline recipe",
@@ -53,6 +72,50 @@ export const recipeSchema = {
           default: "auto",
           description: "GGUF tensor type: f32, f16, bf16, q8_0, or auto (the highest-fidelity 16-bit type for the source).",
         },
+      },
+    },
+    quants: {
+      type: "array",
+      minItems: 1,
+      description: "The quant ladder: llama-quantize types (any case; e.g. Q4_K_M, q8_0, IQ4_XS), each made from the convert output. An entry may be an object with per-quant llama-quantize options.",
+      items: {
+        anyOf: [
+          { type: "string", minLength: 1 },
+          { type: "object", additionalProperties: false, required: ["type"], properties: { type: { type: "string", minLength: 1 }, ...quantOptionProperties } },
+        ],
+      },
+    },
+    quantOptions: {
+      type: "object",
+      additionalProperties: false,
+      description: "llama-quantize options for every quant (a quant's own options win).",
+      properties: quantOptionProperties,
+    },
+    imatrix: {
+      type: "object",
+      additionalProperties: false,
+      description: "Compute an importance matrix once with llama-imatrix from the convert output and use it for every quant (required for IQ1/IQ2/IQ3_XXS/Q2_K_S).",
+      properties: {
+        calibration: { type: "string", minLength: 1, description: "Calibration text; default: the public-domain text shipped in packages/quantize/calibration/default.txt." },
+        chunks: { type: "integer", minimum: 1, description: "llama-imatrix --chunks: how many ctx-sized chunks of the text to use (default: all)." },
+        ctx: { type: "integer", minimum: 8, default: 512, description: "llama-imatrix -c: tokens per chunk." },
+      },
+    },
+    split: {
+      type: "object",
+      additionalProperties: false,
+      required: ["maxSize"],
+      description: "Split quants larger than maxSize into shards with llama-gguf-split (<name>-<TYPE>-00001-of-0000N.gguf).",
+      properties: { maxSize: { type: "string", minLength: 1, description: "Largest shard, e.g. \"48G\" or \"500M\" (decimal units, as llama-gguf-split reads them)." } },
+    },
+    evaluate: {
+      type: "object",
+      additionalProperties: false,
+      description: "Measure every quant with llama-perplexity against the convert output: perplexity, KL divergence (mean, p99) and top-token agreement.",
+      properties: {
+        text: { type: "string", minLength: 1, description: "Evaluation text; default: the shipped calibration text." },
+        ctx: { type: "integer", minimum: 8, default: 512, description: "llama-perplexity -c: tokens per chunk (the text needs at least 2 chunks)." },
+        chunks: { type: "integer", minimum: 1, description: "llama-perplexity --chunks: at most this many chunks." },
       },
     },
     toolchain: {

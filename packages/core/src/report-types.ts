@@ -9,6 +9,23 @@ export interface Artifact {
   ggufType?: string;
   /** The key of the content cache entry this artifact satisfies. */
   cacheKey: string;
+  /** For quants: the llama-quantize type, bits per weight, and the importance matrix used (its file name). */
+  quant?: { type: string; bitsPerWeight: number; imatrix?: string; shard?: { index: number; count: number } };
+  /** Measured against the high-precision reference with llama-perplexity (stage evaluate). */
+  quality?: Quality;
+}
+
+export interface Quality {
+  /** Perplexity of this file on the evaluation text. */
+  ppl: number;
+  /** Mean and 99th percentile KL divergence from the reference's token distributions (0 for the reference). */
+  kldMean: number;
+  kldP99: number;
+  /** Share of positions where the most likely token equals the reference's, in percent. */
+  top1: number;
+  /** The evaluation text's file name, context and chunk count. */
+  text: string;
+  ctx: number;
 }
 
 export interface StageTiming {

@@ -1,0 +1,61 @@
+import { stat } from "node:fs/promises";
+import { resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
+import { defaultCalibrationText } from "./calibration.js";
+import { parseSplitSize } from "./parse-size.js";
+import { findQuantType, quantAliases, quantTypes } from "./quant-types.js";
+
+/**
+ * The quant keys' rules beyond the schema, checked before any work: known types (with a suggestion), no duplicates,
+ * an imatrix for the types that need one, readable non-empty text files, a split size llama-gguf-split can read,
+ * and an explicit allowRequantize when the intermediate is itself quantized.
+ */
+export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProblem[]> {
+  const { recipe } = loaded;
+  const problems: RecipeProblem[] = [];
+  const names = [...quantTypes.map((t) => t.name), ...Object.keys(quantAliases)];
+  const seen = new Map<string, number>();
+  for (const [i, entry] of (recipe.quants ?? []).entries()) {
+    const raw = typeof entry === "string" ? entry : entry.type;
+    const path = typeof entry === "string" ? ["quants", i] : ["quants", i, "type"];
+    const type = findQuantType(raw);
+    if (!type) {
+      const guess = suggest(raw, names);
+      problems.push({ path, message: `unknown quant type "${raw}"`, hint: guess ? `did you mean "${guess}"?` : `llama-quantize types: ${quantTypes.map((t) => t.name).join(", ")}` });
+      continue;
+    }
+    const first = seen.get(type.name);
+    if (first !== undefined) problems.push({ path, message: `quant type ${type.name} is listed twice (also at quants[${first}])`, hint: "list each type once" });
+    seen.set(type.name, i);
+    const optedOut = typeof entry !== "string" && entry.imatrix === false;
+    if (type.needsImatrix && (!recipe.imatrix || optedOut || recipe.quantOptions?.imatrix === false)) {
+      problems.push({
+        path,
+        message: `${type.name} needs an importance matrix and this recipe has none for it`,
+        hint: 'add "imatrix": {} (uses the shipped calibration text) or "imatrix": { "calibration": "your.txt" }, or choose a type like Q2_K or IQ4_XS',
+      });
+    }
+    const requantize = (typeof entry === "string" ? undefined : entry.allowRequantize) ?? recipe.quantOptions?.allowRequantize;
+    if (loaded.outtype === "q8_0" && !requantize) {
+      problems.push({ path, message: `quantizing from a q8_0 intermediate re-quantizes already quantized weights`, hint: 'convert to f16/bf16/f32 instead, or set "allowRequantize": true to accept the quality loss' });
+    }
+  }
+  for (const [key, file] of [
+    ["imatrix", recipe.imatrix?.calibration],
+    ["evaluate", recipe.evaluate?.text],
+  ] as const) {
+    if (!recipe[key]) continue;
+    const path = file ? [key, key === "imatrix" ? "calibration" : "text"] : [key];
+    const resolved = file ? resolveFrom(loaded.dir, file) : defaultCalibrationText;
+    const info = await stat(resolved).catch(() => undefined);
+    if (!info?.isFile()) problems.push({ path, message: `text file ${resolved} does not exist`, hint: "point it at a UTF-8 text file, or leave it out to use the shipped text" });
+    else if (info.size === 0) problems.push({ path, message: `text file ${resolved} is empty`, hint: "use a text with at least a few thousand words" });
+  }
+  if (recipe.split && parseSplitSize(recipe.split.maxSize) === undefined) {
+    problems.push({ path: ["split", "maxSize"], message: `split size "${recipe.split.maxSize}" cannot be read`, hint: 'write a whole number with M or G, e.g. "48G" or "500M"' });
+  }
+  if ((recipe.imatrix || recipe.evaluate || recipe.split || recipe.quantOptions) && !recipe.quants) {
+    const key = recipe.imatrix ? "imatrix" : recipe.evaluate ? "evaluate" : recipe.split ? "split" : "quantOptions";
+    problems.push({ path: [key], message: `"${key}" has no effect without "quants"`, hint: 'add "quants": ["Q4_K_M", ...] or remove it' });
+  }
+  return problems;
+}

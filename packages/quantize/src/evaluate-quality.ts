@@ -1,0 +1,120 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { hashFile, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type Quality, type StageEvent } from "@gguf-pipeline/core";
+import type { Toolchain } from "@gguf-pipeline/native";
+import { QualityParseError } from "./errors.js";
+
+export interface EvaluateQualityParams {
+  /** The high-precision intermediate: the reference distribution. */
+  reference: Artifact;
+  /** The quants to measure (for a split quant, its first shard). */
+  quants: Artifact[];
+  outDir: string;
+  text: string;
+  ctx: number;
+  chunks?: number;
+  toolchain: Toolchain;
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface EvaluateQualityOutput {
+  /** Path → quality, the reference included. */
+  quality: Record<string, Quality>;
+}
+
+const stage = "evaluate";
+// llama-perplexity prints its statistics through llama.cpp's async logger, which can drop the last lines when the
+// process exits quickly (tiny models). The run is deterministic, so a run whose statistics did not arrive is repeated.
+// Seen here: about one run in four under load loses them; six tries make a spurious failure about 1 in 4000.
+const attempts = 6;
+
+/**
+ * Runs llama-perplexity on the reference once (saving its token distributions as the KL-divergence base) and then on
+ * every quant against that base: perplexity, mean and p99 KL divergence, and top-token agreement. Each measurement
+ * is cached by the files' content, the text and the options.
+ */
+export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGenerator<StageEvent, EvaluateQualityOutput> {
+  const started = Date.now();
+  const sig = params.signal ? { signal: params.signal } : {};
+  const threads = String(availableParallelism());
+  yield { type: "start", stage, title: `Measure quality on ${basename(params.text)} (ctx ${params.ctx})` };
+  const text = await hashFile({ file: params.text, ...sig });
+  const baseKey = stableKey({ stage, reference: params.reference.sha256, text: text.sha256, ctx: params.ctx, chunks: params.chunks, commit: params.toolchain.commit });
+  const stateDir = join(params.outDir, stateDirName);
+  await mkdir(stateDir, { recursive: true });
+  const baseFile = join(stateDir, `kld-base-${baseKey.slice(0, 16)}.bin`);
+  const textInfo = { text: basename(params.text), ctx: params.ctx };
+  let cached = true;
+
+  const base = await memo<Quality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force, async () => {
+    cached = false;
+    const out = await perplexity(params, [
+      "-m", join(params.outDir, params.reference.path),
+      "-f", basename(params.text),
+      "-c", String(params.ctx),
+      ...(params.chunks ? ["--chunks", String(params.chunks)] : []),
+      "--kl-divergence-base", baseFile,
+      "-t", threads,
+    ], (text) => {
+      const ppl = Number(/Final estimate: PPL = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
+      return Number.isFinite(ppl) ? { ppl } : "Final estimate";
+    });
+    return { ppl: out.ppl, kldMean: 0, kldP99: 0, top1: 100, ...textInfo };
+  });
+  const quality: Record<string, Quality> = { [params.reference.path]: base };
+  await recordArtifact({ outDir: params.outDir, artifact: { ...params.reference, quality: base } });
+  yield { type: "progress", stage, message: `${params.reference.path}: PPL ${base.ppl.toFixed(4)} (reference)` };
+
+  for (const quant of params.quants) {
+    const key = stableKey({ baseKey, quant: quant.sha256 });
+    const measured = await memo<Quality>(join(stateDir, `quality-${key.slice(0, 16)}.json`), params.force, async () => {
+      cached = false;
+      const out = await perplexity(params, ["-m", join(params.outDir, quant.path), "-c", String(params.ctx), "--kl-divergence-base", baseFile, "--kl-divergence", "-t", threads], (text) => {
+        const stats = parseKld(text);
+        const missing = Object.entries(stats).find(([, v]) => !Number.isFinite(v));
+        return missing ? missing[0] : stats;
+      });
+      return { ...out, ...textInfo };
+    });
+    quality[quant.path] = measured;
+    await recordArtifact({ outDir: params.outDir, artifact: { ...quant, quality: measured } });
+    yield { type: "progress", stage, message: `${quant.path}: PPL ${measured.ppl.toFixed(4)}, KLD ${measured.kldMean.toFixed(6)}, top-1 ${measured.top1.toFixed(1)}%` };
+  }
+  const seconds = (Date.now() - started) / 1000;
+  yield { type: "done", stage, title: `Quality of ${params.quants.length} quant(s) measured${cached ? " — cached" : ""}`, seconds, cached };
+  return { quality };
+
+  /** Runs llama-perplexity until `read` finds its numbers (it returns the name of what is missing otherwise). */
+  async function perplexity<T>(p: EvaluateQualityParams, args: string[], read: (text: string) => T | string): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const out = await runToolToEnd({ tool: "llama-perplexity", command: p.toolchain.tools.perplexity, args, cwd: dirname(p.text), file: args[1] ?? "", ...sig });
+      const result = read(out.lines.join("\n"));
+      if (typeof result !== "string") return result;
+      if (attempt >= attempts) throw new QualityParseError({ file: args[1] ?? "", missing: `${result} (${attempts} runs)` });
+    }
+  }
+}
+
+/** The statistics block llama-perplexity prints with --kl-divergence. */
+export function parseKld(out: string): Omit<Quality, "text" | "ctx"> {
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
+  return {
+    ppl: num(/Mean PPL\(Q\)\s*:\s*([\d.]+)/),
+    kldMean: num(/Mean\s+KLD:\s*(-?[\d.]+)/),
+    kldP99: num(/99\.0%\s+KLD:\s*(-?[\d.]+)/),
+    top1: num(/Same top p:\s*([\d.]+)/),
+  };
+}
+
+async function memo<T>(file: string, force: boolean | undefined, compute: () => Promise<T>): Promise<T> {
+  if (!force) {
+    const known = await readFile(file, "utf8").then((t) => JSON.parse(t) as T, () => undefined);
+    if (known) return known;
+  }
+  const value = await compute();
+  await writeFile(`${file}.tmp`, JSON.stringify(value));
+  await rename(`${file}.tmp`, file);
+  return value;
+}
