@@ -5,6 +5,11 @@ import type { Emit } from "./drain.js";
 /** One unit of a run as the CLI shows it: a title and work that emits stage events. */
 export interface Step<C> {
   title: string;
+  /**
+   * The stage whose start/done events set this task's title. Events of other stages (e.g. one quant of the ladder,
+   * `quantize:Q4_K_M`) show as output lines. Without it, every start/done sets the title.
+   */
+  stage?: string;
   run: (ctx: C, emit: Emit) => Promise<void>;
   skip?: (ctx: C) => boolean;
 }
@@ -38,9 +43,11 @@ export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void
     skip: (c: C) => step.skip?.(c) ?? false,
     task: async (c, task) => {
       await step.run(c, (event: StageEvent) => {
+        const own = !step.stage || event.stage === step.stage;
         switch (event.type) {
           case "start":
-            task.title = event.title;
+            if (own) task.title = event.title;
+            else task.output = `${event.title}…`;
             break;
           case "progress":
             task.output = event.ratio !== undefined ? `${Math.round(event.ratio * 100)}% ${event.message}` : event.message;
@@ -50,7 +57,8 @@ export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void
             task.output = event.message;
             break;
           case "done":
-            task.title = event.title;
+            if (own) task.title = event.title;
+            else task.output = event.title;
             break;
           case "artifact":
             break;

@@ -116,6 +116,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     },
     {
       title: `Quantize ${jobs.map((j) => j.type).join(", ")}`,
+      stage: "quantize",
       skip: () => jobs.length === 0,
       run: async (c, emit) => {
         const { toolchain, convert } = need(c);
@@ -138,9 +139,12 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
               ...sig,
             }),
             (event) => {
-              if (event.type === "done") done.push(event.title);
-              // One line for the ladder: the latest quant's news, and the count so far in the title.
-              emit(event.type === "done" ? { type: "start", stage: "quantize", title: `Quantize: ${done.length}/${jobs.length} done — ${event.title}` } : event);
+              emit(event);
+              if (event.type === "done" && event.stage !== "quantize") {
+                done.push(event.title);
+                // The ladder's title counts the finished quants.
+                emit({ type: "start", stage: "quantize", title: `Quantize: ${done.length}/${jobs.length} done` });
+              }
               if (event.type === "artifact") c.artifacts.push(event.artifact);
             },
           );
