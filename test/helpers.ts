@@ -108,3 +108,40 @@ export async function makeTinyModel(params: { out: string; shards?: number; hidd
   });
   return params.out;
 }
+
+/** Runs the PEFT adapter generator for a base model folder. */
+export async function makeLoraAdapter(params: { base: string; out: string; seed?: number; rank?: number; targets?: string; modulesToSave?: string; dora?: boolean; baseName?: string }): Promise<string> {
+  const tc = await toolchain();
+  const args = [join(fixturesDir, "make_lora_adapter.py"), params.base, params.out];
+  if (params.seed !== undefined) args.push("--seed", String(params.seed));
+  if (params.rank !== undefined) args.push("--rank", String(params.rank));
+  if (params.targets) args.push("--targets", params.targets);
+  if (params.modulesToSave) args.push("--modules-to-save", params.modulesToSave);
+  if (params.dora) args.push("--dora");
+  if (params.baseName) args.push("--base-name", params.baseName);
+  await execa(tc.python, args, { env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" } });
+  return params.out;
+}
+
+/** The reference for merged adapters: PEFT merge_and_unload of each adapter at its scale, then greedy generation. */
+export async function peftGenerate(params: { base: string; adapters: { dir: string; scale: number }[]; prompts: string[]; tokens: number }): Promise<ReferenceGeneration[]> {
+  const tc = await toolchain();
+  const result = await execa(tc.python, [join(fixturesDir, "peft_generate.py"), params.base, String(params.tokens), ...params.adapters.map((a) => `${a.dir}:${a.scale}`), "--", ...params.prompts], {
+    env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" },
+  });
+  return result.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
+      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
+    });
+}
+
+/** Greedy generation with llama-completion, which (unlike llama-simple) can apply GGUF adapters at run time. */
+export async function llamaComplete(params: { gguf: string; prompt: string; tokens: number; lora?: { file: string; scale: number }[] }): Promise<string> {
+  const tc = await toolchain();
+  const lora = params.lora?.length ? ["--lora-scaled", params.lora.map((l) => `${l.file}:${l.scale}`).join(",")] : [];
+  const result = await execa(tc.tools.completion, ["-m", params.gguf, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "-no-cnv", "--no-warmup", "--simple-io", "-t", "1", "-s", "1", ...lora], { stdin: "ignore" });
+  return result.stdout.trim();
+}

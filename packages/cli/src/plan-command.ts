@@ -38,7 +38,9 @@ export interface PlanCommandOutput {
 
 /** `pipeline plan RECIPE`: what would run, what is cached, and the disk space needed against what is free. */
 export async function planCommand(params: PlanCommandParams): Promise<PlanCommandOutput> {
-  const { loaded, source, override } = await prepareRecipe(params);
+  const { loaded, source, override, merge, adapters } = await prepareRecipe(params);
+  // With adapters merged, the base is converted as `<name>-base` and the quants come from the merged model.
+  const convertName = merge ? `${loaded.name}-base` : loaded.name;
   const toolchain = await describeToolchain({ ...(params.env ? { env: params.env } : {}), override });
   const steps: PlannedStep[] = [];
   if (!toolchain.llamaCpp.ready || !toolchain.python.ready) {
@@ -55,18 +57,21 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   const inputs = [];
   for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
-  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: loaded.name, inputs });
+  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName, inputs });
   const converted = params.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
   const plan = planConvert({ source, outtype: loaded.outtype });
-  steps.push({ stage: "convert", what: `${source.dir} → ${loaded.name}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached: Boolean(converted), bytes: converted ? 0 : plan.estimatedBytes });
+  steps.push({ stage: "convert", what: `${source.dir} → ${convertName}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached: Boolean(converted), bytes: converted ? 0 : plan.estimatedBytes });
+  for (const adapter of adapters) steps.push({ stage: "adapter", what: `${adapter.info.dir} → ${loaded.name}-${adapter.name}-LoRA-${plan.type}.gguf`, cached: false, bytes: 0 });
+  if (merge) steps.push({ stage: "merge", what: `llama-export-lora ${adapters.map((a) => `${a.name}×${a.scale}`).join(" + ")} → ${loaded.name}-${plan.type}.gguf`, cached: false, bytes: plan.estimatedBytes });
 
   // Quants are cached only if what they are made from is: the intermediate (and the imatrix, for those that use one).
   const jobs = quantJobs(loaded.recipe);
+  // (Adapter and merge steps are shown as to-run: their cache is decided at run time.)
   let imatrix: Awaited<ReturnType<typeof findCachedArtifact>>;
   if (jobs.some((j) => j.useImatrix)) {
     const text = calibrationText(loaded);
     const im = loaded.recipe.imatrix;
-    const key = converted
+    const key = converted && !merge
       ? imatrixCacheKey({ input: converted.sha256, text: (await hashFile({ file: text })).sha256, textName: basename(text), ctx: im?.ctx ?? 512, ...(im?.chunks ? { chunks: im.chunks } : {}), commit: toolchain.llamaCpp.commit })
       : undefined;
     imatrix = key && !params.force ? await findCachedArtifact({ outDir: loaded.outDir, cacheKey: key, path: `${loaded.name}.imatrix.gguf` }) : undefined;
@@ -74,7 +79,7 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   }
   const split = loaded.recipe.split?.maxSize;
   for (const job of jobs) {
-    const usable = converted && (!job.useImatrix || imatrix);
+    const usable = !merge && converted && (!job.useImatrix || imatrix);
     const key = usable ? quantCacheKey({ job, input: converted, ...(job.useImatrix && imatrix ? { imatrix } : {}), ...(split && parseSplitSize(split) ? { split } : {}), commit: toolchain.llamaCpp.commit }) : undefined;
     const done = key && !params.force ? await findCachedArtifacts({ outDir: loaded.outDir, cacheKey: key }) : undefined;
     const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });

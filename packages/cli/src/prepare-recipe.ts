@@ -5,6 +5,7 @@ import { InputError, loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
 import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe } from "@gguf-pipeline/quantize";
+import { AdapterError, inspectAdapter, type AdapterInfo } from "@gguf-pipeline/merge";
 
 export interface PrepareRecipeParams {
   file: string;
@@ -17,10 +18,19 @@ export interface PrepareRecipeParams {
   userArchitectures?: (override: ToolchainOverride) => Promise<readonly string[]>;
 }
 
+export interface PreparedAdapter {
+  info: AdapterInfo;
+  name: string;
+  scale: number;
+}
+
 export interface PreparedRecipe {
   loaded: LoadedRecipe;
   source: SourceModel;
   override: ToolchainOverride;
+  adapters: PreparedAdapter[];
+  /** Merge the adapters into the model (the quants are then made from the merged model). */
+  merge: boolean;
 }
 
 /**
@@ -40,7 +50,17 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     architectures: override.llamaCpp && params.userArchitectures ? await params.userArchitectures(override) : pinnedConverterArchitectures,
     recipeFile: params.file,
   });
-  return { loaded, source, override };
+  // Every adapter is checked against the source before anything runs.
+  const adapters: PreparedAdapter[] = [];
+  for (const entry of loaded.recipe.adapters ?? []) {
+    const info = await inspectAdapter({ dir: entry.path.startsWith("/") ? entry.path : `${loaded.dir}/${entry.path}`, source });
+    const name = entry.name ?? info.defaultName;
+    if (adapters.some((a) => a.name === name)) {
+      throw new AdapterError({ file: info.dir, message: `two adapters are named "${name}"`, hint: `give one of them a "name" in ${params.file}` });
+    }
+    adapters.push({ info, name, scale: entry.scale ?? 1 });
+  }
+  return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false };
 }
 
 function resolveToolchainPaths(loaded: LoadedRecipe, toolchain: ToolchainOverride): ToolchainOverride {

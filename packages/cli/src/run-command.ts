@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireLock, cacheRoot, sha256, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
+import { convertAdapter, mergeAdapters } from "@gguf-pipeline/merge";
 import { describeToolchain, ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import {
   calibrationText,
@@ -39,6 +40,9 @@ interface RunContext {
   prepared: PreparedRecipe;
   toolchain?: Toolchain;
   convert?: ConvertOutput;
+  adapters: { artifact: Artifact; name: string; scale: number; rank: number; alpha: number }[];
+  /** What the quants are made from: the converted model, or the merged one. */
+  intermediate?: Artifact;
   imatrix?: ImatrixOutput;
   ladder?: LadderOutput;
   ladderError?: LadderError;
@@ -69,7 +73,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
   const { loaded } = prepared;
   const jobs = quantJobs(loaded.recipe);
   const force = params.force ?? false;
-  const ctx: RunContext = { prepared, timings: [], artifacts: [], ...(userToolchain ? { toolchain: userToolchain } : {}) };
+  const ctx: RunContext = { prepared, timings: [], artifacts: [], adapters: [], ...(userToolchain ? { toolchain: userToolchain } : {}) };
 
   const steps: Step<RunContext>[] = [
     {
@@ -92,22 +96,55 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       run: async (c, emit) => {
         const toolchain = c.toolchain;
         if (!toolchain) throw new Error("toolchain step did not run");
-        c.convert = await drain(
-          convertModel({ source: c.prepared.source, outDir: loaded.outDir, name: loaded.name, outtype: loaded.outtype, toolchain, force, ...sig }),
-          emit,
-        );
+        // A model that gets adapters merged is converted as `<name>-base`; the merged model takes `<name>`.
+        const name = prepared.merge ? `${loaded.name}-base` : loaded.name;
+        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, toolchain, force, ...sig }), emit);
         c.timings.push({ stage: "convert", seconds: c.convert.seconds, cached: c.convert.cached });
         c.artifacts.push(c.convert.artifact);
+        c.intermediate = c.convert.artifact;
+      },
+    },
+    {
+      title: `Adapters → GGUF adapters (${prepared.adapters.map((a) => a.name).join(", ")})`,
+      stage: "adapters",
+      skip: () => prepared.adapters.length === 0,
+      run: async (c, emit) => {
+        const { toolchain } = need(c);
+        const started = Date.now();
+        let cached = true;
+        for (const adapter of prepared.adapters) {
+          const out = await drain(
+            convertAdapter({ adapter: adapter.info, adapterName: adapter.name, source: prepared.source, outDir: loaded.outDir, name: loaded.name, outtype: loaded.outtype, toolchain, force, ...sig }),
+            emit,
+          );
+          cached &&= out.cached;
+          c.adapters.push({ artifact: out.artifact, name: adapter.name, scale: adapter.scale, rank: adapter.info.rank, alpha: adapter.info.alpha });
+          c.artifacts.push(out.artifact);
+        }
+        const seconds = (Date.now() - started) / 1000;
+        c.timings.push({ stage: "adapters", seconds, cached });
+        emit({ type: "done", stage: "adapters", title: `${prepared.adapters.length} GGUF adapter(s)${cached ? " — cached" : ""}`, seconds, cached });
+      },
+    },
+    {
+      title: "Merge adapters",
+      skip: () => !prepared.merge,
+      run: async (c, emit) => {
+        const { toolchain, convert } = need(c);
+        const out = await drain(mergeAdapters({ base: convert.artifact, adapters: c.adapters, source: prepared.source, outDir: loaded.outDir, name: loaded.name, toolchain, force, ...sig }), emit);
+        c.timings.push({ stage: "merge", seconds: out.seconds, cached: out.cached });
+        c.artifacts.push(out.artifact);
+        c.intermediate = out.artifact;
       },
     },
     {
       title: "Importance matrix",
       skip: () => !jobs.some((j) => j.useImatrix),
       run: async (c, emit) => {
-        const { toolchain, convert } = need(c);
+        const { toolchain, intermediate } = need(c);
         const im: Partial<NonNullable<Recipe["imatrix"]>> = loaded.recipe.imatrix ?? {};
         c.imatrix = await drain(
-          computeImatrix({ input: convert.artifact, outDir: loaded.outDir, name: loaded.name, text: calibrationText(loaded), ctx: im.ctx ?? 512, ...(im.chunks ? { chunks: im.chunks } : {}), toolchain, force, ...sig }),
+          computeImatrix({ input: intermediate, outDir: loaded.outDir, name: loaded.name, text: calibrationText(loaded), ctx: im.ctx ?? 512, ...(im.chunks ? { chunks: im.chunks } : {}), toolchain, force, ...sig }),
           emit,
         );
         c.timings.push({ stage: "imatrix", seconds: c.imatrix.seconds, cached: c.imatrix.cached });
@@ -119,7 +156,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       stage: "quantize",
       skip: () => jobs.length === 0,
       run: async (c, emit) => {
-        const { toolchain, convert } = need(c);
+        const { toolchain, intermediate } = need(c);
         const started = Date.now();
         const splitSpec = loaded.recipe.split?.maxSize;
         const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;
@@ -128,7 +165,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
           c.ladder = await drain(
             runLadder({
               jobs,
-              input: convert.artifact,
+              input: intermediate,
               ...(c.imatrix ? { imatrix: c.imatrix.artifact } : {}),
               outDir: loaded.outDir,
               name: loaded.name,
@@ -163,14 +200,14 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       title: "Quality",
       skip: (c) => !loaded.recipe.evaluate || jobs.length === 0 || !c.ladder,
       run: async (c, emit) => {
-        const { toolchain, convert } = need(c);
+        const { toolchain, intermediate } = need(c);
         const ev: Partial<NonNullable<Recipe["evaluate"]>> = loaded.recipe.evaluate ?? {};
         // A split quant is measured through its first shard (llama.cpp loads the rest).
         const quants = c.artifacts.filter((a) => a.stage === "quantize" && (!a.quant?.shard || a.quant.shard.index === 1));
         const started = Date.now();
         let cached = false;
         const out = await drain(
-          evaluateQuality({ reference: convert.artifact, quants, outDir: loaded.outDir, text: evaluationText(loaded), ctx: ev.ctx ?? 512, ...(ev.chunks ? { chunks: ev.chunks } : {}), toolchain, force, ...sig }),
+          evaluateQuality({ reference: intermediate, quants, outDir: loaded.outDir, text: evaluationText(loaded), ctx: ev.ctx ?? 512, ...(ev.chunks ? { chunks: ev.chunks } : {}), toolchain, force, ...sig }),
           (event) => {
             if (event.type === "done") cached = event.cached;
             emit(event);
@@ -215,9 +252,9 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
   return { reportPath: written.path, report };
 }
 
-function need(c: RunContext): { toolchain: Toolchain; convert: ConvertOutput } {
-  if (!c.toolchain || !c.convert) throw new Error("an earlier step did not run");
-  return { toolchain: c.toolchain, convert: c.convert };
+function need(c: RunContext): { toolchain: Toolchain; convert: ConvertOutput; intermediate: Artifact } {
+  if (!c.toolchain || !c.convert || !c.intermediate) throw new Error("an earlier step did not run");
+  return { toolchain: c.toolchain, convert: c.convert, intermediate: c.intermediate };
 }
 
 export async function pipelineVersion(): Promise<string> {

@@ -13,6 +13,8 @@ export interface InspectSourceParams {
 
 export interface SourceModel {
   dir: string;
+  /** Every weight's shape, by safetensors name (e.g. model.layers.0.self_attn.q_proj.weight). */
+  shapes: Record<string, number[]>;
   architecture: string;
   config: Record<string, unknown>;
   /** The safetensors files, in shard order. */
@@ -83,13 +85,15 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   let tensorCount = 0;
   let parameterCount = 0;
   let tensorBytes = 0;
+  const shapes: Record<string, number[]> = {};
   for (const file of weightFiles) {
     const header = await checkSafetensors(join(dir, file));
     tensorCount += header.tensorCount;
     parameterCount += header.parameterCount;
     tensorBytes += header.tensorBytes;
+    for (const [name, t] of Object.entries(header.tensors)) shapes[name] = t.shape;
   }
-  return { dir, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
+  return { dir, shapes, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
 }
 
 async function listWeightFiles(dir: string, files: string[]): Promise<string[]> {
@@ -122,13 +126,15 @@ async function listWeightFiles(dir: string, files: string[]): Promise<string[]> 
   return weights;
 }
 
-interface SafetensorsHeader {
+export interface SafetensorsHeader {
   tensorCount: number;
   parameterCount: number;
   tensorBytes: number;
+  /** Every tensor's dtype and shape, by name. */
+  tensors: Record<string, { dtype: string; shape: number[] }>;
 }
 
-/** Reads only the header: an 8-byte little-endian length, then that much JSON. */
+/** Reads and checks only the header: an 8-byte little-endian length, then that much JSON; the tensors must fit the file. */
 export async function checkSafetensors(file: string): Promise<SafetensorsHeader> {
   const fix = "re-download or re-save this file; it is corrupt or incomplete";
   const handle = await open(file, "r");
@@ -159,6 +165,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     let parameterCount = 0;
     let tensorBytes = 0;
     let end = 0;
+    const tensors: SafetensorsHeader["tensors"] = {};
     for (const [name, value] of Object.entries(header)) {
       if (name === "__metadata__") continue;
       const tensor = (isObject(value) ? value : {}) as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
@@ -174,6 +181,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
         throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name}: ${stop - begin} bytes for shape [${shape.join(", ")}] ${tensor.dtype})`, hint: fix });
       }
       end = Math.max(end, stop);
+      tensors[name] = { dtype: tensor.dtype ?? "", shape };
       tensorCount++;
       parameterCount += elements;
       tensorBytes += stop - begin;
@@ -181,7 +189,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     if (end > dataBytes) {
       throw new SourceModelError({ file, message: `safetensors file is truncated (tensor data ends at byte ${end}, file has ${dataBytes})`, hint: fix });
     }
-    return { tensorCount, parameterCount, tensorBytes };
+    return { tensorCount, parameterCount, tensorBytes, tensors };
   } finally {
     await handle.close();
   }

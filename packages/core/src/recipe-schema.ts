@@ -74,6 +74,26 @@ export const recipeSchema = {
         },
       },
     },
+    adapters: {
+      type: "array",
+      minItems: 1,
+      description: "PEFT LoRA adapter folders (adapter_config.json + adapter_model.safetensors) trained on the source model.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["path"],
+        properties: {
+          path: { type: "string", minLength: 1, description: "The adapter folder, relative to the recipe's folder." },
+          scale: { type: "number", default: 1, description: "How strongly to apply it (llama.cpp --lora-scaled; PEFT's scaling times this)." },
+          name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$", maxLength: 64, description: "Name in file names and metadata; default: the folder's name." },
+        },
+      },
+    },
+    merge: {
+      type: "boolean",
+      default: true,
+      description: "true: merge the adapters into the model with llama-export-lora (the quants are made from the merged model); false: keep the base model and ship each adapter as a GGUF adapter (llama.cpp --lora, Ollama ADAPTER).",
+    },
     quants: {
       type: "array",
       minItems: 1,

@@ -1,0 +1,124 @@
+import { existsSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { checkSafetensors, type SourceModel } from "@gguf-pipeline/convert";
+import { AdapterError } from "./errors.js";
+
+export interface InspectAdapterParams {
+  dir: string;
+  source: SourceModel;
+}
+
+export interface AdapterInfo {
+  dir: string;
+  /** Folder name, for file names when the recipe gives none. */
+  defaultName: string;
+  rank: number;
+  alpha: number;
+  baseModel: string | undefined;
+  targetModules: string[];
+  files: string[];
+  tensorCount: number;
+}
+
+// Config keys that mean the adapter carries more than LoRA matrices, which a GGUF adapter cannot hold.
+const unsupportedFlags: [key: string, what: string][] = [
+  ["use_dora", "DoRA (use_dora)"],
+  ["use_rslora", "rank-stabilised LoRA (use_rslora: its scaling differs from llama.cpp's alpha/r)"],
+];
+
+/**
+ * Checks a PEFT adapter against the source model before any work: a LoRA (not another PEFT type), no DoRA/rsLoRA,
+ * no trained or added embeddings or lm_head (llama.cpp adapters cannot carry them), no lm_head target on a model with
+ * tied embeddings, the base it names matches the source, and every LoRA matrix fits the source weight it adapts.
+ */
+export async function inspectAdapter(params: InspectAdapterParams): Promise<AdapterInfo> {
+  const { dir, source } = params;
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new AdapterError({ file: dir, message: "adapter folder does not exist", hint: "point adapters[].path at a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)" });
+  const configFile = join(dir, "adapter_config.json");
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new AdapterError({ file: configFile, message: "no readable adapter_config.json", hint: "save the adapter with PeftModel.save_pretrained()", cause: error });
+  }
+  const peftType = String(config.peft_type ?? "");
+  if (peftType !== "LORA") {
+    throw new AdapterError({ file: configFile, message: `PEFT type ${peftType || "(none)"} is not supported: only LoRA adapters are`, hint: "train a LoRA adapter (peft.LoraConfig), or merge this one in PEFT and convert the merged model" });
+  }
+  for (const [key, what] of unsupportedFlags) {
+    if (config[key] === true) throw new AdapterError({ file: configFile, message: `${what} is not supported by llama.cpp adapters`, hint: "merge it in PEFT (merge_and_unload) and convert the merged model instead" });
+  }
+  const saved = [...((config.modules_to_save as string[] | null) ?? [])];
+  const trainsEmbeddings = saved.filter((m) => /embed_tokens|lm_head|wte|embed_out|output/.test(m));
+  if (trainsEmbeddings.length > 0 || config.trainable_token_indices) {
+    throw new AdapterError({
+      file: configFile,
+      message: `the adapter trains ${trainsEmbeddings.join(", ") || "token embeddings"} (modules_to_save/trainable tokens), which a llama.cpp adapter cannot carry`,
+      hint: "merge it in PEFT (merge_and_unload) and convert the merged model, or retrain without modules_to_save for embed_tokens/lm_head",
+    });
+  }
+  const added = join(dir, "added_tokens.json");
+  if (existsSync(added) && Object.keys(JSON.parse(await readFile(added, "utf8")) as object).length > 0) {
+    throw new AdapterError({ file: added, message: "the adapter adds tokens to the vocabulary; llama.cpp adapters cannot change the vocabulary", hint: "merge it in PEFT with the resized embeddings and convert the merged model" });
+  }
+  const targets = normaliseTargets(config.target_modules);
+  const tied = source.config.tie_word_embeddings === true;
+  if (tied && targets.includes("lm_head")) {
+    throw new AdapterError({ file: configFile, message: "the adapter targets lm_head, but the source model ties lm_head to the token embeddings", hint: "retrain without lm_head in target_modules, or merge it in PEFT and convert the merged model" });
+  }
+  const baseModel = typeof config.base_model_name_or_path === "string" ? config.base_model_name_or_path : undefined;
+  if (baseModel && existsSync(join(baseModel, "config.json"))) {
+    const base = JSON.parse(await readFile(join(baseModel, "config.json"), "utf8")) as Record<string, unknown>;
+    for (const key of ["architectures", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size"]) {
+      if (JSON.stringify(base[key]) !== JSON.stringify(source.config[key])) {
+        throw new AdapterError({ file: configFile, message: `the adapter's base (${baseModel}) differs from the source model in ${key} (${JSON.stringify(base[key])} vs ${JSON.stringify(source.config[key])})`, hint: "use the adapter with the model it was trained on" });
+      }
+    }
+  }
+
+  const weights = join(dir, "adapter_model.safetensors");
+  if (!existsSync(weights)) {
+    const bin = existsSync(join(dir, "adapter_model.bin"));
+    throw new AdapterError({ file: weights, message: "no adapter_model.safetensors", hint: bin ? "re-save the adapter with safe_serialization=True" : "save the adapter with PeftModel.save_pretrained()" });
+  }
+  const header = await checkSafetensors(weights);
+  let lora = 0;
+  for (const [name, tensor] of Object.entries(header.tensors)) {
+    if (/embed_tokens|lm_head/.test(name) && !/lora_[AB]/.test(name)) {
+      throw new AdapterError({ file: weights, message: `the adapter holds a full ${name.replace(/^base_model\.model\./, "")} tensor, which a llama.cpp adapter cannot carry`, hint: "merge it in PEFT (merge_and_unload) and convert the merged model" });
+    }
+    if (/lora_embedding_[AB]/.test(name)) {
+      throw new AdapterError({ file: weights, message: "the adapter has LoRA on the token embeddings, which llama.cpp adapters do not support", hint: "retrain without embed_tokens in target_modules, or merge it in PEFT" });
+    }
+    const match = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/.exec(name);
+    if (!match?.[1]) continue;
+    lora++;
+    const baseName = `${match[1]}.weight`;
+    const baseShape = source.shapes[baseName];
+    if (!baseShape) throw new AdapterError({ file: weights, message: `the adapter adapts ${baseName}, which the source model does not have`, hint: "use the adapter with the model it was trained on" });
+    const [outDim, inDim] = baseShape;
+    const fits = match[2] === "A" ? tensor.shape[1] === inDim : tensor.shape[0] === outDim;
+    if (!fits) {
+      throw new AdapterError({ file: weights, message: `the adapter's ${name} [${tensor.shape.join(", ")}] does not fit the source's ${baseName} [${baseShape.join(", ")}]`, hint: "use the adapter with the model it was trained on (same size and architecture)" });
+    }
+  }
+  if (lora === 0) throw new AdapterError({ file: weights, message: "no LoRA matrices (lora_A/lora_B) in the adapter", hint: "save a trained LoRA adapter with PeftModel.save_pretrained()" });
+  return {
+    dir,
+    defaultName: basename(dir).replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "adapter",
+    rank: Number(config.r),
+    alpha: Number(config.lora_alpha),
+    baseModel,
+    targetModules: targets,
+    files: ["adapter_config.json", "adapter_model.safetensors"],
+    tensorCount: lora,
+  };
+}
+
+function normaliseTargets(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === "string") return [value];
+  return [];
+}

@@ -1,0 +1,113 @@
+import { availableParallelism } from "node:os";
+import { basename, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { ggufValue, linesOf, produceArtifact, readGguf, rewriteGgufMetadata, runTool, stableKey, type Artifact, type ProduceArtifactOutput, type StageEvent, type TypedValue } from "@gguf-pipeline/core";
+import type { SourceModel } from "@gguf-pipeline/convert";
+import type { Toolchain } from "@gguf-pipeline/native";
+
+export interface MergeAdapterInput {
+  /** The GGUF adapter (from convertAdapter). */
+  artifact: Artifact;
+  name: string;
+  scale: number;
+  rank: number;
+  alpha: number;
+}
+
+export interface MergeAdaptersParams {
+  /** The converted base model (high precision). */
+  base: Artifact;
+  adapters: MergeAdapterInput[];
+  source: SourceModel;
+  outDir: string;
+  /** The merged model's name: file `<name>-<TYPE>.gguf` and general.name. */
+  name: string;
+  toolchain: Toolchain;
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Merges the GGUF adapters into the base with llama-export-lora (each with its scale), then stamps the merged
+ * header: general.name, general.base_model.0.* (the base) and merge.adapter.N.* (each adapter, its scale, rank,
+ * alpha and content hash). Only the header is rewritten; the tensor data is what llama-export-lora wrote.
+ */
+export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerator<StageEvent, ProduceArtifactOutput> {
+  const { toolchain } = params;
+  const sig = params.signal ? { signal: params.signal } : {};
+  const type = params.base.ggufType ?? "F16";
+  const baseName = baseModelName(params.source);
+  return yield* produceArtifact({
+    stage: "merge",
+    outDir: params.outDir,
+    path: `${params.name}-${type}.gguf`,
+    cacheKey: stableKey({ stage: "merge", base: params.base.sha256, adapters: params.adapters.map((a) => ({ sha256: a.artifact.sha256, scale: a.scale, name: a.name })), name: params.name, commit: toolchain.commit }),
+    title: `Merge ${params.adapters.map((a) => `${a.name}×${a.scale}`).join(" + ")} into ${params.base.path}`,
+    force: params.force ?? false,
+    ...sig,
+    make: async function* (partial) {
+      // llama-export-lora merges several adapters in one call only if they adapt the same tensors; merging is
+      // additive (W + Σ scale·ΔW), so one adapter per call is the same sum and works for any set.
+      const steps = params.adapters.map((_, i) => `${partial}.export-${i}`);
+      const exported = steps.at(-1) ?? `${partial}.export`;
+      try {
+        let input = params.base.path;
+        for (const [i, adapter] of params.adapters.entries()) {
+          const output = steps[i] ?? exported;
+          yield { type: "progress", stage: "merge", message: `llama-export-lora ${adapter.name}×${adapter.scale}` };
+          for await (const line of linesOf(
+            runTool({
+              tool: "llama-export-lora",
+              command: toolchain.tools.exportLora,
+              args: ["-m", input, "--lora-scaled", `${adapter.artifact.path}:${adapter.scale}`, "-o", basename(output), "-t", String(availableParallelism())],
+              cwd: params.outDir,
+              file: join(params.outDir, adapter.artifact.path),
+              ...sig,
+            }),
+          )) {
+            yield { type: "progress", stage: "merge", message: line.slice(0, 120) };
+          }
+          if (i > 0) await rm(join(params.outDir, basename(input)), { force: true });
+          input = basename(output);
+        }
+        const base = await readGguf({ file: join(params.outDir, params.base.path) });
+        const fileType = base.metadata["general.file_type"];
+        const set: Record<string, TypedValue> = {
+          "general.name": ggufValue.string(params.name),
+          // llama-export-lora labels its output F16 whatever the tensors are; the merged tensors keep the base's type.
+          ...(typeof fileType === "number" ? { "general.file_type": ggufValue.uint32(fileType) } : {}),
+          ...baseModelKeys(baseName),
+          "merge.adapter_count": ggufValue.uint32(params.adapters.length),
+        };
+        params.adapters.forEach((a, i) => {
+          set[`merge.adapter.${i}.name`] = ggufValue.string(a.name);
+          set[`merge.adapter.${i}.scale`] = ggufValue.float32(a.scale);
+          set[`merge.adapter.${i}.rank`] = ggufValue.uint32(a.rank);
+          set[`merge.adapter.${i}.alpha`] = ggufValue.float32(a.alpha);
+          set[`merge.adapter.${i}.sha256`] = ggufValue.string(a.artifact.sha256);
+        });
+        yield { type: "progress", stage: "merge", message: "stamping general.name, general.base_model.*, merge.adapter.*" };
+        await rewriteGgufMetadata({ input: exported, output: partial, set, remove: ["general.base_model.0.repo_url"], ...sig });
+      } finally {
+        for (const step of steps) await rm(step, { force: true });
+      }
+    },
+    describe: async (partial) => ({ ggufType: (await readGguf({ file: partial })).fileType ?? type }),
+  });
+}
+
+/** general.base_model.count/0.name/0.repo_url for one base. */
+export function baseModelKeys(base: { name: string; repoUrl?: string }): Record<string, TypedValue> {
+  return {
+    "general.base_model.count": ggufValue.uint32(1),
+    "general.base_model.0.name": ggufValue.string(base.name),
+    ...(base.repoUrl ? { "general.base_model.0.repo_url": ggufValue.string(base.repoUrl) } : {}),
+  };
+}
+
+/** The base model's name for metadata: its Hub id when config.json knows it, else the folder's name. */
+export function baseModelName(source: SourceModel): { name: string; repoUrl?: string } {
+  const id = typeof source.config._name_or_path === "string" ? source.config._name_or_path : "";
+  if (/^[\w.-]+\/[\w.-]+$/.test(id) && !id.startsWith(".")) return { name: id.split("/")[1] ?? id, repoUrl: `https://huggingface.co/${id}` };
+  return { name: basename(source.dir) };
+}
