@@ -72,6 +72,10 @@ describe("merge: PEFT LoRA adapters", () => {
     const q8 = await meta(join(dir, "out", "Tuned-Q8_0.gguf"));
     expect(q8).toMatchObject({ "general.name": "Tuned", "general.file_type": 7, "merge.adapter_count": 2 });
 
+    // Nothing changes: everything is a cache hit.
+    const same = await cli(["run", join(dir, "recipe.json"), "--json"]);
+    expect(same.exitCode, same.all).toBe(0);
+    expect(jsonEvents(same.stdout).filter((e) => e.type === "cache-hit").map((e) => e.stage).sort()).toEqual(["adapter:ad1", "adapter:second", "convert", "merge", "quantize:Q8_0"]);
     // Only the adapter changes: the base conversion is a cache hit, the rest is redone.
     const again = await cli(["run", await writeRecipe(dir, { name: "Tuned", source: { path: tinyModel }, convert: { outtype: "f32" }, adapters: [{ path: ad1, scale: 0.5 }, { path: ad2, scale: 1.0, name: "second" }], quants: ["Q8_0"] }), "--json"]);
     expect(again.exitCode, again.all).toBe(0);

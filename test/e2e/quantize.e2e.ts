@@ -157,7 +157,7 @@ describe("quantize: interruption, failures, split", () => {
   it("should split a quant over the size limit into shards named <name>-<TYPE>-0000i-of-0000n.gguf", async () => {
     const work = await tempDir("split");
     const model = await makeTinyModel({ out: join(work, "model"), hidden: 256, steps: 5 });
-    const file = await writeRecipe(work, { name: "Wide", source: { path: model }, convert: { outtype: "f16" }, quants: ["F16", "Q4_K_M"], split: { maxSize: "2M" } });
+    const file = await writeRecipe(work, { name: "Wide", source: { path: model }, convert: { outtype: "f32" }, quants: ["F16", "Q4_K_M", "F32"], split: { maxSize: "2M" } });
     const result = await cli(["run", file]);
     expect(result.exitCode, result.all).toBe(0);
     const files = (await readdir(join(work, "out"))).filter((f) => f.startsWith("Wide-F16-")).sort();
@@ -170,6 +170,10 @@ describe("quantize: interruption, failures, split", () => {
     expect((metadata as unknown as Record<string, unknown>)["split.count"]).toBe(files.length);
     // Q4_K_M of a 256-wide model: real k-quant blocks, under 2 MB, not split.
     expect(await readdir(join(work, "out"))).toContain("Wide-Q4_K_M.gguf");
+    // The F32 rung is the intermediate itself: neither remade nor written over (the other rungs are made from it).
+    const intermediate = artifacts.filter((a) => a.path === "Wide-F32.gguf");
+    expect(intermediate).toEqual([expect.objectContaining({ stage: "convert", ggufType: "F32" })]);
+    expect(await sha(join(work, "out", "Wide-F32.gguf"))).toBe(intermediate[0]?.sha256);
     await rm(work, { recursive: true, force: true });
   });
 });

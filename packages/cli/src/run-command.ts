@@ -198,7 +198,8 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     },
     {
       title: "Quality",
-      skip: (c) => !loaded.recipe.evaluate || jobs.length === 0 || !c.ladder,
+      // After a failed rung, the rungs that finished are still measured.
+      skip: (c) => !loaded.recipe.evaluate || jobs.length === 0 || (!c.ladder && !c.ladderError),
       run: async (c, emit) => {
         const { toolchain, intermediate } = need(c);
         const ev: Partial<NonNullable<Recipe["evaluate"]>> = loaded.recipe.evaluate ?? {};
@@ -244,7 +245,8 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       pipeline: await pipelineVersion(),
     },
     stages: ctx.timings,
-    artifacts: ctx.artifacts,
+    // A rung that is the intermediate itself is listed once.
+    artifacts: [...new Map(ctx.artifacts.map((a) => [a.path, a])).values()],
   };
   const written = await writeReport({ outDir: loaded.outDir, report });
   // The report lists what was made; the failed quants still make the run fail.

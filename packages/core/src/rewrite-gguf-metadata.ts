@@ -31,7 +31,8 @@ export async function rewriteGgufMetadata(params: RewriteGgufMetadataParams): Pr
   const typed: GGUFTypedMetadata = { ...parsed.typedMetadata };
   for (const key of params.remove ?? []) delete typed[key];
   for (const [key, value] of Object.entries(params.set)) typed[key] = value;
-  const alignment = Number((parsed.metadata as unknown as Record<string, unknown>)["general.alignment"] ?? 32);
+  // The alignment the output declares (after the changes) is the one its tensor data must start on.
+  const alignment = Number(typed["general.alignment"]?.value ?? 32);
   const header = await buildGgufHeader(await openAsBlob(params.input), typed, { littleEndian: parsed.littleEndian, tensorInfoByteRange: parsed.tensorInfoByteRange, alignment });
   await writeFile(params.output, new Uint8Array(await header.arrayBuffer()));
   const inputDataOffset = Number(parsed.tensorDataOffset);

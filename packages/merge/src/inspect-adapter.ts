@@ -37,12 +37,8 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new AdapterError({ file: dir, message: "adapter folder does not exist", hint: "point adapters[].path at a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)" });
   const configFile = join(dir, "adapter_config.json");
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
-  } catch (error) {
-    throw new AdapterError({ file: configFile, message: "no readable adapter_config.json", hint: "save the adapter with PeftModel.save_pretrained()", cause: error });
-  }
+  if (!existsSync(configFile)) throw new AdapterError({ file: configFile, message: "no adapter_config.json in the adapter folder", hint: "save the adapter with PeftModel.save_pretrained()" });
+  const config = (await readJson(configFile)) ?? {};
   const peftType = String(config.peft_type ?? "");
   if (peftType !== "LORA") {
     throw new AdapterError({ file: configFile, message: `PEFT type ${peftType || "(none)"} is not supported: only LoRA adapters are`, hint: "train a LoRA adapter (peft.LoraConfig), or merge this one in PEFT and convert the merged model" });
@@ -50,7 +46,7 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
   for (const [key, what] of unsupportedFlags) {
     if (config[key] === true) throw new AdapterError({ file: configFile, message: `${what} is not supported by llama.cpp adapters`, hint: "merge it in PEFT (merge_and_unload) and convert the merged model instead" });
   }
-  const saved = [...((config.modules_to_save as string[] | null) ?? [])];
+  const saved = normaliseTargets(config.modules_to_save);
   const trainsEmbeddings = saved.filter((m) => /embed_tokens|lm_head|wte|embed_out|output/.test(m));
   if (trainsEmbeddings.length > 0 || config.trainable_token_indices) {
     throw new AdapterError({
@@ -59,8 +55,13 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
       hint: "merge it in PEFT (merge_and_unload) and convert the merged model, or retrain without modules_to_save for embed_tokens/lm_head",
     });
   }
+  const rank = Number(config.r);
+  const alpha = Number(config.lora_alpha);
+  if (!(rank > 0) || !Number.isFinite(alpha)) {
+    throw new AdapterError({ file: configFile, message: `adapter_config.json has no usable r and lora_alpha (r=${String(config.r)}, lora_alpha=${String(config.lora_alpha)})`, hint: "save the adapter with PeftModel.save_pretrained(), which writes both" });
+  }
   const added = join(dir, "added_tokens.json");
-  if (existsSync(added) && Object.keys(JSON.parse(await readFile(added, "utf8")) as object).length > 0) {
+  if (existsSync(added) && Object.keys((await readJson(added)) ?? {}).length > 0) {
     throw new AdapterError({ file: added, message: "the adapter adds tokens to the vocabulary; llama.cpp adapters cannot change the vocabulary", hint: "merge it in PEFT with the resized embeddings and convert the merged model" });
   }
   const targets = normaliseTargets(config.target_modules);
@@ -70,7 +71,7 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
   }
   const baseModel = typeof config.base_model_name_or_path === "string" ? config.base_model_name_or_path : undefined;
   if (baseModel && existsSync(join(baseModel, "config.json"))) {
-    const base = JSON.parse(await readFile(join(baseModel, "config.json"), "utf8")) as Record<string, unknown>;
+    const base = (await readJson(join(baseModel, "config.json"))) ?? {};
     for (const key of ["architectures", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size"]) {
       if (JSON.stringify(base[key]) !== JSON.stringify(source.config[key])) {
         throw new AdapterError({ file: configFile, message: `the adapter's base (${baseModel}) differs from the source model in ${key} (${JSON.stringify(base[key])} vs ${JSON.stringify(source.config[key])})`, hint: "use the adapter with the model it was trained on" });
@@ -108,8 +109,8 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
   return {
     dir,
     defaultName: basename(dir).replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "adapter",
-    rank: Number(config.r),
-    alpha: Number(config.lora_alpha),
+    rank,
+    alpha,
     baseModel,
     targetModules: targets,
     files: ["adapter_config.json", "adapter_model.safetensors"],
@@ -121,4 +122,14 @@ function normaliseTargets(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String);
   if (typeof value === "string") return [value];
   return [];
+}
+
+async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value = JSON.parse(await readFile(file, "utf8")) as unknown;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new AdapterError({ file, message: `not valid JSON (${(error as Error).message})`, hint: "restore the file from the adapter or its base model", cause: error });
+  }
 }

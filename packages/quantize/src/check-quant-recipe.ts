@@ -26,8 +26,8 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
     const first = seen.get(type.name);
     if (first !== undefined) problems.push({ path, message: `quant type ${type.name} is listed twice (also at quants[${first}])`, hint: "list each type once" });
     seen.set(type.name, i);
-    const optedOut = typeof entry !== "string" && entry.imatrix === false;
-    if (type.needsImatrix && (!recipe.imatrix || optedOut || recipe.quantOptions?.imatrix === false)) {
+    const optedOut = ((typeof entry === "string" ? undefined : entry.imatrix) ?? recipe.quantOptions?.imatrix) === false;
+    if (type.needsImatrix && (!recipe.imatrix || optedOut)) {
       problems.push({
         path,
         message: `${type.name} needs an importance matrix and this recipe has none for it`,

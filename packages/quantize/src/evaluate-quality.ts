@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { hashFile, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type Quality, type StageEvent } from "@gguf-pipeline/core";
@@ -48,8 +49,11 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
   const textInfo = { text: basename(params.text), ctx: params.ctx };
   let cached = true;
 
-  const base = await memo<Quality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force, async () => {
+  // The reference's numbers are only reusable with its saved distributions beside them.
+  const base = await memo<Quality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force || !existsSync(baseFile), async () => {
     cached = false;
+    // The distributions of an older reference or text are large and of no more use.
+    for (const old of await readdir(stateDir)) if (old.startsWith("kld-base-") && join(stateDir, old) !== baseFile) await rm(join(stateDir, old), { force: true });
     const out = await perplexity(params, [
       "-m", join(params.outDir, params.reference.path),
       "-f", basename(params.text),
@@ -68,7 +72,8 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
   yield { type: "progress", stage, message: `${params.reference.path}: PPL ${base.ppl.toFixed(4)} (reference)` };
 
   for (const quant of params.quants) {
-    const key = stableKey({ baseKey, quant: quant.sha256 });
+    // The quant's own cache key covers all of it (every shard's inputs and options), the hash its first file's bytes.
+    const key = stableKey({ baseKey, quant: quant.sha256, made: quant.cacheKey });
     const measured = await memo<Quality>(join(stateDir, `quality-${key.slice(0, 16)}.json`), params.force, async () => {
       cached = false;
       const out = await perplexity(params, ["-m", join(params.outDir, quant.path), "-c", String(params.ctx), "--kl-divergence-base", baseFile, "--kl-divergence", "-t", threads], (text) => {

@@ -70,6 +70,15 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
   const base = `${params.name}-${job.type}`;
   const cacheKey = quantCacheKey({ job, input: params.input, ...(params.imatrix ? { imatrix: params.imatrix } : {}), ...(params.split ? { split: params.split.spec } : {}), commit: params.toolchain.commit });
   yield { type: "start", stage, title: `${job.type}` };
+  // A rung of the intermediate's own type (F16 from an f16 conversion, say) is the intermediate itself: it is not
+  // made again, and above all not written over the file every other rung is made from.
+  if (`${base}.gguf` === params.input.path) {
+    yield { type: "cache-hit", stage, key: params.input.cacheKey, message: `${params.input.path} is the intermediate itself` };
+    yield { type: "artifact", stage, artifact: params.input };
+    const seconds = (Date.now() - started) / 1000;
+    yield { type: "done", stage, title: `${job.type} — the intermediate itself`, seconds, cached: true };
+    return { type: job.type, artifacts: [params.input], cached: true, seconds };
+  }
   if (!params.force) {
     const artifacts = await findCachedArtifacts({ outDir: params.outDir, cacheKey });
     if (artifacts) {
@@ -82,7 +91,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
   }
 
   const partial = tempPathFor(join(params.outDir, `${base}.gguf`));
-  const made: string[] = [];
+  const renamedTo: string[] = [];
   let done = false;
   const run = runTool({
     tool: `llama-quantize ${job.type}`,
@@ -113,7 +122,6 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
         yield { type: "progress", stage, message: line.slice(0, 120) };
       }
       const shards = (await readdir(params.outDir)).filter((f) => f.startsWith(`${prefix}-`) && /-\d{5}-of-\d{5}\.gguf$/.test(f)).sort();
-      made.push(...shards.map((s) => join(params.outDir, s)));
       for (const shard of shards) {
         const match = /-(\d{5})-of-(\d{5})\.gguf$/.exec(shard);
         pieces.push({ from: shard, to: `${base}-${match?.[1]}-of-${match?.[2]}.gguf`, shard: { index: Number(match?.[1]), count: Number(match?.[2]) } });
@@ -132,7 +140,10 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     const old = (await readdir(params.outDir)).filter((f) => f === `${base}.gguf` || new RegExp(`^${escape(base)}-\\d{5}-of-\\d{5}\\.gguf$`).test(f));
     for (const file of old) await rm(join(params.outDir, file), { force: true });
     await forgetArtifacts({ outDir: params.outDir, paths: old });
-    for (const piece of pieces) await rename(join(params.outDir, piece.from), join(params.outDir, piece.to));
+    for (const piece of pieces) {
+      await rename(join(params.outDir, piece.from), join(params.outDir, piece.to));
+      renamedTo.push(piece.to);
+    }
     done = true;
     for (const artifact of artifacts) {
       await recordArtifact({ outDir: params.outDir, artifact });
@@ -146,7 +157,10 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     if (!done) {
       await run.return({ exitCode: -1, tail: [], lines: [] });
       await rm(partial, { force: true });
-      for (const file of made) await rm(file, { force: true });
+      // Shards llama-gguf-split wrote (complete or not), and any of a set that only partly got its final names.
+      const prefix = `${basename(partial)}-`;
+      for (const file of await readdir(params.outDir).catch(() => [] as string[])) if (file.startsWith(prefix)) await rm(join(params.outDir, file), { force: true });
+      for (const file of renamedTo) await rm(join(params.outDir, file), { force: true });
     }
   }
 }

@@ -37,6 +37,10 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
   const threads = params.concurrency ? Math.max(1, Math.floor(cores / concurrency)) : planned.threads;
   yield { type: "start", stage: "quantize", title: `Quantize ${params.jobs.length} type(s), ${concurrency} at a time × ${threads} thread(s)` };
 
+  // The ladder's own signal: aborted by the caller's, or when this generator is left early, so no quant outlives it.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  params.signal?.addEventListener("abort", onAbort, { once: true });
   const events: StageEvent[] = [];
   let wake: (() => void) | undefined;
   const push = (event: StageEvent) => {
@@ -49,9 +53,9 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
   const pending = [...params.jobs];
   const worker = async () => {
     for (let job = pending.shift(); job; job = pending.shift()) {
-      if (params.signal?.aborted) return;
-      const { imatrix, ...rest } = params;
-      const run = quantizeOne({ ...rest, job, threads, ...(job.useImatrix && imatrix ? { imatrix } : {}) });
+      if (stop.signal.aborted) return;
+      const { imatrix, signal: _caller, ...rest } = params;
+      const run = quantizeOne({ ...rest, job, threads, signal: stop.signal, ...(job.useImatrix && imatrix ? { imatrix } : {}) });
       try {
         for (;;) {
           const next = await run.next();
@@ -62,7 +66,7 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
           push(next.value);
         }
       } catch (error) {
-        if (error instanceof CanceledError || params.signal?.aborted) {
+        if (error instanceof CanceledError || stop.signal.aborted) {
           canceled = error;
           return;
         }
@@ -73,23 +77,31 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
     }
   };
   let finished = false;
-  const all = Promise.all(Array.from({ length: concurrency }, worker)).finally(() => {
+  const all = Promise.allSettled(Array.from({ length: concurrency }, worker)).finally(() => {
     finished = true;
     wake?.();
   });
-  while (!finished || events.length > 0) {
-    const event = events.shift();
-    if (event) {
-      yield event;
-      continue;
+  try {
+    while (!finished || events.length > 0) {
+      const event = events.shift();
+      if (event) {
+        yield event;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (finished || events.length > 0) resolve();
+      });
+      wake = undefined;
     }
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      if (finished || events.length > 0) resolve();
-    });
-    wake = undefined;
+    for (const settled of await all) if (settled.status === "rejected") throw settled.reason;
+  } finally {
+    if (!finished) {
+      stop.abort();
+      await all;
+    }
+    params.signal?.removeEventListener("abort", onAbort);
   }
-  await all;
   if (canceled || params.signal?.aborted) throw canceled instanceof CanceledError ? canceled : new CanceledError();
   if (failures.length > 0) throw new LadderError(failures);
   // Report in the order the recipe lists them.
