@@ -1,3 +1,4 @@
+export * from "./check-command.js";
 export * from "./doctor-command.js";
 export * from "./drain.js";
 export * from "./errors.js";

@@ -5,6 +5,7 @@ import { ensureToolchain } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
 import { doctorCommand, formatDoctor } from "./doctor-command.js";
 import { UsageError } from "./errors.js";
+import { checkCommand, formatCheck } from "./check-command.js";
 import { formatInspect, inspectCommand } from "./inspect-command.js";
 import { planCommand } from "./plan-command.js";
 import { renderSteps, type OutputMode } from "./render-events.js";
@@ -20,6 +21,7 @@ export const usage = `usage: pipeline <command> [options]
   validate RECIPE                              check the recipe and its source model; no work
   report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
   inspect FILE.gguf [--ctx N] [--json]         metadata, tensor summary, memory at a context length
+  inspect --check FILE.gguf [--json]           structural checks (bounds, size, tokenizer, file type...); exit 1 if any fails
   doctor [--json]                              tools, versions, llama.cpp commit, Python env, what is missing
   setup                                        build llama.cpp and create the Python env now (first run does it too)
 
@@ -92,6 +94,13 @@ export async function main(params: MainParams): Promise<number> {
         return 0;
       }
       case "inspect": {
+        if (values.check) {
+          const result = await checkCommand({ file: needOne("FILE.gguf") });
+          if (json) out(JSON.stringify(result));
+          else formatCheck(result).forEach((line) => out(line));
+          if (!result.ok) err(`error: ${result.file}: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.fact}`).join("; ")}`);
+          return result.ok ? 0 : 1;
+        }
         const ctx = values.ctx === undefined ? undefined : Number(values.ctx);
         if (ctx !== undefined && (!Number.isInteger(ctx) || ctx <= 0)) throw new UsageError(`--ctx must be a positive integer, not "${values.ctx}"`);
         const result = await inspectCommand({ file: needOne("FILE.gguf"), ...(ctx ? { ctx } : {}) });
@@ -134,6 +143,7 @@ function parseCli(argv: string[]) {
         json: { type: "boolean" },
         ctx: { type: "string" },
         jobs: { type: "string" },
+        check: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },

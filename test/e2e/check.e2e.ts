@@ -1,0 +1,96 @@
+import { copyFile, open, readFile, stat, truncate } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ggufValue, rewriteGgufMetadata } from "@gguf-pipeline/core";
+import { cli, tempDir, tinyModel, writeRecipe } from "../helpers.js";
+
+/** Each damaged GGUF: `inspect --check` exits 1 with one error line that names the file and the fault, and never crashes. */
+describe("inspect --check: structural checks on any GGUF", () => {
+  let work: string;
+  let good: string;
+
+  beforeAll(async () => {
+    work = await tempDir("check");
+    const result = await cli(["run", await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" } })]);
+    expect(result.exitCode, result.all).toBe(0);
+    good = join(work, "out", "Tiny-F32.gguf");
+  });
+
+  async function damaged(name: string, damage: (file: string) => Promise<unknown>): Promise<string> {
+    const file = join(work, `${name}.gguf`);
+    await copyFile(good, file);
+    await damage(file);
+    return file;
+  }
+
+  async function failsWith(file: string, pattern: RegExp): Promise<void> {
+    const result = await cli(["inspect", "--check", file]);
+    expect(result.exitCode, result.all).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expect(lines[0]).toMatch(pattern);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }
+
+  it("should pass a good file", async () => {
+    const result = await cli(["inspect", "--check", good, "--json"]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ name: "architecture", ok: true })]) });
+  });
+
+  it("should catch a truncated file", async () => {
+    await failsWith(await damaged("truncated", async (f) => truncate(f, (await stat(f)).size - 1000)), /file size: \d+ bytes, but the header implies \d+: the file is truncated/);
+  });
+
+  it("should catch a flipped magic", async () => {
+    await failsWith(
+      await damaged("magic", async (f) => {
+        const h = await open(f, "r+");
+        await h.write(Buffer.from("GGUX"), 0, 4, 0);
+        await h.close();
+      }),
+      /magic: starts with "GGUX", not "GGUF": not a GGUF file/,
+    );
+  });
+
+  it("should catch a tensor whose data lies past the end of the file", async () => {
+    await failsWith(
+      await damaged("offset", async (f) => {
+        // Tensor info: name (u64 length + bytes), n_dims (u32), dims (u64 each), type (u32), offset (u64).
+        const bytes = await readFile(f);
+        const name = Buffer.from("output_norm.weight");
+        const at = bytes.indexOf(name);
+        const offsetAt = at + name.length + 4 + 8 * 1 + 4;
+        const h = await open(f, "r+");
+        const huge = Buffer.alloc(8);
+        huge.writeBigUInt64LE(BigInt(bytes.length) * 4n - ((BigInt(bytes.length) * 4n) % 32n));
+        await h.write(huge, 0, 8, offsetAt);
+        await h.close();
+      }),
+      /tensor data in bounds: output_norm\.weight ends at byte \d+, the file has \d+/,
+    );
+  });
+
+  it("should catch a GGUF whose tokenizer was removed", async () => {
+    await failsWith(
+      await damaged("no-tokenizer", async (f) => rewriteGgufMetadata({ input: good, output: f, set: {}, remove: ["tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"] })),
+      /tokenizer: tokenizer model \(tokenizer\.ggml\.model\) missing: llama\.cpp cannot load this file/,
+    );
+  });
+
+  it("should catch a file_type that lies about the tensors", async () => {
+    await failsWith(
+      await damaged("lying", async (f) => rewriteGgufMetadata({ input: good, output: f, set: { "general.file_type": ggufValue.uint32(15) } })),
+      /file type: general\.file_type Q4_K_M: 0 of 16 weight tensors are quantized — the file type does not match the tensors/,
+    );
+  });
+
+  it("should leave the tensor data bytes untouched when only the header is rewritten", async () => {
+    const out = join(work, "stamped.gguf");
+    const { inputDataOffset, outputDataOffset } = await rewriteGgufMetadata({ input: good, output: out, set: { "general.name": ggufValue.string("A much longer name than before, to move the data") } });
+    expect(outputDataOffset).not.toBe(inputDataOffset);
+    expect((await readFile(out)).subarray(outputDataOffset)).toEqual((await readFile(good)).subarray(inputDataOffset));
+    expect((await cli(["inspect", "--check", out])).exitCode).toBe(0);
+  });
+});
