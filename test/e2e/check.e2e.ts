@@ -86,6 +86,23 @@ describe("inspect --check: structural checks on any GGUF", () => {
     );
   });
 
+  it("should validate every GGUF of a run into report.json, fail the run on a failed check, and accept it with --allow", async () => {
+    const dir = join(work, "run");
+    // A quant whose metadata override breaks its context length: made by llama-quantize, caught by validation.
+    const recipe = await writeRecipe(dir, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", { type: "Q4_0", overrideKv: ["llama.context_length=int:0"] }] });
+    const failed = await cli(["run", recipe]);
+    expect(failed.exitCode, failed.all).toBe(1);
+    expect(failed.stderr).toMatch(/^error: .*report\.json: validation failed: Tiny-Q4_0\.gguf: context length: .* — fix the cause, or accept a check by name with --allow/m);
+    const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8")) as { validation: { allowed: string[]; files: Record<string, { ok: boolean; checks: { name: string; ok: boolean }[] }> } };
+    expect(Object.keys(report.validation.files).sort()).toEqual(["Tiny-F32.gguf", "Tiny-Q4_0.gguf", "Tiny-Q8_0.gguf"]);
+    expect(report.validation.files["Tiny-Q8_0.gguf"]).toMatchObject({ ok: true, checks: expect.arrayContaining([{ name: "tensor count", ok: true, fact: "21 tensors; the source implies 21" }, expect.objectContaining({ name: "chat template", ok: true })]) });
+    expect(report.validation.files["Tiny-Q4_0.gguf"]?.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["context length"]);
+
+    const allowed = await cli(["run", recipe, "--allow", "context length"]);
+    expect(allowed.exitCode, allowed.all).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"))).toMatchObject({ validation: { allowed: ["context length"] } });
+  });
+
   it("should leave the tensor data bytes untouched when only the header is rewritten", async () => {
     const out = join(work, "stamped.gguf");
     const { inputDataOffset, outputDataOffset } = await rewriteGgufMetadata({ input: good, output: out, set: { "general.name": ggufValue.string("A much longer name than before, to move the data") } });

@@ -59,7 +59,8 @@ describe("convert: the tiny model through `pipeline run`", () => {
       schemaVersion: 1,
       recipe: { path: recipe, sha256: createHash("sha256").update(await readFile(recipe)).digest("hex") },
       tools: { llamaCppCommit: readPin().source.llamaCppCommit, packages: { torch: expect.any(String), transformers: expect.any(String) } },
-      stages: [expect.objectContaining({ stage: "toolchain" }), expect.objectContaining({ stage: "convert", cached: false })],
+      stages: [expect.objectContaining({ stage: "toolchain" }), expect.objectContaining({ stage: "convert", cached: false }), expect.objectContaining({ stage: "validate" })],
+      validation: { allowed: [], files: { "Tiny-Llama-F32.gguf": { ok: true } } },
     });
     expect(report.artifacts).toEqual([
       { path: "Tiny-Llama-F32.gguf", stage: "convert", ggufType: "F32", bytes: (await stat(gguf32)).size, sha256: await sha256File(gguf32), cacheKey: expect.stringMatching(/^[0-9a-f]{64}$/) },

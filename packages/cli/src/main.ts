@@ -15,8 +15,9 @@ import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]
 
-  run RECIPE [--out DIR] [--force] [--json] [--jobs N]
-                                               run the recipe: convert, imatrix, quants, quality; write report.json
+  run RECIPE [--out DIR] [--force] [--json] [--jobs N] [--allow CHECK,...]
+                                               run the recipe: convert, adapters, imatrix, quants, quality, validation;
+                                               write report.json (--allow accepts named failed checks)
   plan RECIPE [--out DIR] [--force] [--json]  what would run, what is cached, disk needed vs. free
   validate RECIPE                              check the recipe and its source model; no work
   report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
@@ -61,7 +62,8 @@ export async function main(params: MainParams): Promise<number> {
       case "run": {
         const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
         if (jobs !== undefined && (!Number.isInteger(jobs) || jobs <= 0)) throw new UsageError(`--jobs must be a positive integer, not "${values.jobs}"`);
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), mode, signal: params.signal });
+        const allow = (values.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
         else {
           out("");
@@ -144,6 +146,7 @@ function parseCli(argv: string[]) {
         ctx: { type: "string" },
         jobs: { type: "string" },
         check: { type: "boolean" },
+        allow: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },

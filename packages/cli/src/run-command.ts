@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock, cacheRoot, sha256, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
+import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { convertAdapter, mergeAdapters } from "@gguf-pipeline/merge";
-import { describeToolchain, ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
+import { describeToolchain, ensureToolchain, listConverterArchitectures, listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import {
   calibrationText,
   computeImatrix,
@@ -26,6 +26,8 @@ export interface RunCommandParams {
   force?: boolean;
   /** How many quants run at once (default: planned from cores and free memory). */
   jobs?: number;
+  /** Validation checks (by name, e.g. "chat template") whose failure is accepted. */
+  allow?: string[];
   mode: OutputMode;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -46,6 +48,7 @@ interface RunContext {
   imatrix?: ImatrixOutput;
   ladder?: LadderOutput;
   ladderError?: LadderError;
+  validation?: NonNullable<RunReport["validation"]>;
   timings: StageTiming[];
   artifacts: Artifact[];
 }
@@ -218,6 +221,40 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         c.timings.push({ stage: "evaluate", seconds: (Date.now() - started) / 1000, cached });
       },
     },
+    {
+      title: "Validate every GGUF",
+      stage: "validate",
+      run: async (c, emit) => {
+        const { toolchain, intermediate } = need(c);
+        const started = Date.now();
+        const architectures = await listLlamaArchitectures({ llamaCppDir: toolchain.llamaCppDir });
+        const hasTemplate = prepared.source.files.includes("chat_template.jinja") || prepared.source.files.includes("chat_template.json") || (await hasTokenizerTemplate(prepared.source.dir));
+        const intermediateTensors = await readGguf({ file: join(loaded.outDir, intermediate.path) }).then((g) => g.tensorCount, () => undefined);
+        const files: NonNullable<RunReport["validation"]>["files"] = {};
+        // Shards after the first hold no tokenizer or architecture keys; each shard set is checked through its first.
+        const models = [...new Map(c.artifacts.map((a) => [a.path, a])).values()].filter((a) => a.path.endsWith(".gguf") && (!a.quant?.shard || a.quant.shard.index === 1));
+        for (const artifact of models) {
+          // Models (converted, merged, quants) keep every tensor of the intermediate and the source's chat template;
+          // adapters and importance matrices get the structural checks only.
+          const isModel = ["convert", "merge", "quantize"].includes(artifact.stage);
+          const tensorCount = isModel && !artifact.quant?.shard && intermediateTensors !== undefined ? { tensorCount: intermediateTensors } : {};
+          const result = await checkGguf({
+            file: join(loaded.outDir, artifact.path),
+            ...(architectures ? { architectures } : {}),
+            ...(isModel ? { expect: { ...tensorCount, chatTemplate: hasTemplate } } : {}),
+          });
+          files[artifact.path] = { ok: result.ok, checks: result.checks };
+          const failed = result.checks.filter((x) => !x.ok);
+          if (failed.length > 0) emit({ type: "log", stage: "validate", level: "warn", message: `${artifact.path}: ${failed.map((x) => `${x.name}: ${x.fact}`).join("; ")}` });
+          else emit({ type: "progress", stage: "validate", message: `${artifact.path}: ${result.checks.length} checks pass` });
+        }
+        c.validation = { allowed: params.allow ?? [], files };
+        const seconds = (Date.now() - started) / 1000;
+        const failing = Object.values(files).flatMap((f) => f.checks.filter((x) => !x.ok && !(params.allow ?? []).includes(x.name)));
+        c.timings.push({ stage: "validate", seconds, cached: false });
+        emit({ type: "done", stage: "validate", title: `Validate: ${Object.keys(files).length} file(s), ${failing.length ? `${failing.length} FAILED check(s)` : "all checks pass"}`, seconds, cached: false });
+      },
+    },
   ];
 
   // Two runs writing one output folder would race on its files and bookkeeping: the second waits. The lock lives in
@@ -247,10 +284,15 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     stages: ctx.timings,
     // A rung that is the intermediate itself is listed once.
     artifacts: [...new Map(ctx.artifacts.map((a) => [a.path, a])).values()],
+    ...(ctx.validation ? { validation: ctx.validation } : {}),
   };
   const written = await writeReport({ outDir: loaded.outDir, report });
-  // The report lists what was made; the failed quants still make the run fail.
+  // The report lists what was made; the failed quants and failed checks still make the run fail.
   if (ctx.ladderError) throw ctx.ladderError;
+  const failed = Object.entries(ctx.validation?.files ?? {}).flatMap(([path, f]) => f.checks.filter((x) => !x.ok && !(params.allow ?? []).includes(x.name)).map((x) => `${path}: ${x.name}: ${x.fact}`));
+  if (failed.length > 0) {
+    throw new PipelineError({ message: `validation failed: ${failed.join("; ")}`, exitCode: 1, file: written.path, hint: "fix the cause, or accept a check by name with --allow (e.g. --allow \"chat template\")" });
+  }
   return { reportPath: written.path, report };
 }
 
@@ -262,4 +304,9 @@ function need(c: RunContext): { toolchain: Toolchain; convert: ConvertOutput; in
 export async function pipelineVersion(): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return manifest.version;
+}
+
+async function hasTokenizerTemplate(dir: string): Promise<boolean> {
+  const config = await readFile(join(dir, "tokenizer_config.json"), "utf8").then((t) => JSON.parse(t) as { chat_template?: unknown }, () => undefined);
+  return Boolean(config?.chat_template);
 }

@@ -86,16 +86,15 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const padded = dataOffset + Math.ceil(end / alignment) * alignment;
   const sizeOk = size >= minimal && size <= padded;
   add("file size", sizeOk, sizeOk ? `${size} bytes, as the header implies` : size < minimal ? `${size} bytes, but the header implies ${minimal}: the file is truncated` : `${size} bytes, but the header implies at most ${padded}: trailing data`);
-  if (params.expect?.tensorCount !== undefined) {
-    add("tensor count", parsed.tensorInfos.length === params.expect.tensorCount, `${parsed.tensorInfos.length} tensors; the source implies ${params.expect.tensorCount}`);
-  }
-
   const arch = typeof m["general.architecture"] === "string" ? (m["general.architecture"] as string) : undefined;
   // Adapters and importance matrices are GGUFs too, but carry no tokenizer or file type: only the structure applies.
   const kind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
   if (kind !== "model") {
     add("kind", true, `general.type ${kind}: structural checks only`);
     return done();
+  }
+  if (params.expect?.tensorCount !== undefined) {
+    add("tensor count", parsed.tensorInfos.length === params.expect.tensorCount, `${parsed.tensorInfos.length} tensors; the source implies ${params.expect.tensorCount}`);
   }
   add(
     "architecture",

@@ -51,4 +51,6 @@ export interface RunReport {
   tools: ToolVersions;
   stages: StageTiming[];
   artifacts: Artifact[];
+  /** Structural checks of every GGUF artifact, by path; a failed check not in `allowed` fails the run. */
+  validation?: { allowed: string[]; files: Record<string, { ok: boolean; checks: { name: string; ok: boolean; fact: string }[] }> };
 }
