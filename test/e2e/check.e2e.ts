@@ -1,7 +1,7 @@
 import { copyFile, open, readFile, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ggufValue, rewriteGgufMetadata } from "@gguf-pipeline/core";
+import { ggufValue, readGguf, rewriteGgufMetadata } from "@gguf-pipeline/core";
 import { cli, tempDir, tinyModel, writeRecipe } from "../helpers.js";
 
 /** Each damaged GGUF: `inspect --check` exits 1 with one error line that names the file and the fault, and never crashes. */
@@ -23,8 +23,8 @@ describe("inspect --check: structural checks on any GGUF", () => {
     return file;
   }
 
-  async function failsWith(file: string, pattern: RegExp): Promise<void> {
-    const result = await cli(["inspect", "--check", file]);
+  async function failsWith(file: string, pattern: RegExp, extra: string[] = []): Promise<void> {
+    const result = await cli(["inspect", "--check", ...extra, file]);
     expect(result.exitCode, result.all).toBe(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines, result.stderr).toHaveLength(1);
@@ -86,21 +86,41 @@ describe("inspect --check: structural checks on any GGUF", () => {
     );
   });
 
+  it("should smoke-test a good file, and fail one with zeroed weights or a broken chat template", async () => {
+    const ok = await cli(["inspect", "--check", "--smoke", good, "--json"]);
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(JSON.parse(ok.stdout).checks).toContainEqual({ name: "smoke test", ok: true, fact: expect.stringMatching(/^\d+ tokens through the chat template: ".+"$/) });
+    const zeroed = await damaged("zeroed", async (f) => {
+      const { tensorDataOffset, bytes } = await readGguf({ file: f });
+      const h = await open(f, "r+");
+      await h.write(Buffer.alloc(bytes - tensorDataOffset), 0, bytes - tensorDataOffset, tensorDataOffset);
+      await h.close();
+    });
+    await failsWith(zeroed, /smoke test: degenerate output ".+": the weights look broken/, ["--smoke"]);
+    const template = await damaged("template", (f) => rewriteGgufMetadata({ input: good, output: f, set: { "tokenizer.chat_template": ggufValue.string("{% for m in messages %}{{ m.content ") } }));
+    await failsWith(template, /smoke test: llama-completion failed: .*Parser Error/, ["--smoke"]);
+    // Both are structurally sound: only running them shows what is wrong.
+    expect((await cli(["inspect", "--check", zeroed])).exitCode).toBe(0);
+  });
+
   it("should validate every GGUF of a run into report.json, fail the run on a failed check, and accept it with --allow", async () => {
     const dir = join(work, "run");
     // A quant whose metadata override breaks its context length: made by llama-quantize, caught by validation.
-    const recipe = await writeRecipe(dir, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", { type: "Q4_0", overrideKv: ["llama.context_length=int:0"] }] });
+    const recipe = await writeRecipe(dir, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", { type: "Q4_0", overrideKv: ["llama.context_length=int:0"] }], validate: { smoke: "all", tokens: 8 } });
     const failed = await cli(["run", recipe]);
     expect(failed.exitCode, failed.all).toBe(1);
     expect(failed.stderr).toMatch(/^error: .*report\.json: validation failed: Tiny-Q4_0\.gguf: context length: .* — fix the cause, or accept a check by name with --allow/m);
     const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8")) as { validation: { allowed: string[]; files: Record<string, { ok: boolean; checks: { name: string; ok: boolean }[] }> } };
     expect(Object.keys(report.validation.files).sort()).toEqual(["Tiny-F32.gguf", "Tiny-Q4_0.gguf", "Tiny-Q8_0.gguf"]);
     expect(report.validation.files["Tiny-Q8_0.gguf"]).toMatchObject({ ok: true, checks: expect.arrayContaining([{ name: "tensor count", ok: true, fact: "21 tensors; the source implies 21" }, expect.objectContaining({ name: "chat template", ok: true })]) });
-    expect(report.validation.files["Tiny-Q4_0.gguf"]?.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["context length"]);
+    // A context length of 0 is caught by the structure check, and the file does not run either.
+    expect(report.validation.files["Tiny-Q4_0.gguf"]?.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["context length", "smoke test"]);
+    // smoke: "all" runs every model through llama-completion.
+    for (const file of ["Tiny-F32.gguf", "Tiny-Q8_0.gguf"]) expect(report.validation.files[file]?.checks).toContainEqual(expect.objectContaining({ name: "smoke test", ok: true }));
 
-    const allowed = await cli(["run", recipe, "--allow", "context length"]);
+    const allowed = await cli(["run", recipe, "--allow", "context length,smoke test"]);
     expect(allowed.exitCode, allowed.all).toBe(0);
-    expect(JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"))).toMatchObject({ validation: { allowed: ["context length"] } });
+    expect(JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"))).toMatchObject({ validation: { allowed: ["context length", "smoke test"] } });
   });
 
   it("should leave the tensor data bytes untouched when only the header is rewritten", async () => {

@@ -1,8 +1,10 @@
-import { checkGguf, type CheckGgufOutput } from "@gguf-pipeline/core";
+import { checkGguf, smokeTest, type CheckGgufOutput } from "@gguf-pipeline/core";
 import { describeToolchain, listLlamaArchitectures } from "@gguf-pipeline/native";
 
 export interface CheckCommandParams {
   file: string;
+  /** Also load it with llama-completion and generate through its chat template. */
+  smoke?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -10,7 +12,14 @@ export interface CheckCommandParams {
 export async function checkCommand(params: CheckCommandParams): Promise<CheckGgufOutput> {
   const toolchain = await describeToolchain(params.env ? { env: params.env } : {});
   const architectures = await listLlamaArchitectures({ llamaCppDir: toolchain.llamaCpp.sourceDir });
-  return checkGguf({ file: params.file, ...(architectures ? { architectures } : {}) });
+  const result = await checkGguf({ file: params.file, ...(architectures ? { architectures } : {}) });
+  const completion = toolchain.tools.find((t) => t.name === "llama-completion");
+  if (params.smoke && result.checks.every((c) => c.ok) && completion?.present) {
+    const ran = await smokeTest({ file: params.file, completionTool: completion.path, prompt: "Hello! Who are you?", tokens: 16 });
+    result.checks.push({ name: "smoke test", ok: ran.ok, fact: ran.fact });
+    result.ok = result.checks.every((c) => c.ok);
+  }
+  return result;
 }
 
 export function formatCheck(result: CheckGgufOutput): string[] {

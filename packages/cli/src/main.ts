@@ -22,7 +22,8 @@ export const usage = `usage: pipeline <command> [options]
   validate RECIPE                              check the recipe and its source model; no work
   report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
   inspect FILE.gguf [--ctx N] [--json]         metadata, tensor summary, memory at a context length
-  inspect --check FILE.gguf [--json]           structural checks (bounds, size, tokenizer, file type...); exit 1 if any fails
+  inspect --check FILE.gguf [--smoke] [--json] structural checks (bounds, size, tokenizer, file type...), and with
+                                               --smoke a generation through its chat template; exit 1 if any fails
   doctor [--json]                              tools, versions, llama.cpp commit, Python env, what is missing
   setup                                        build llama.cpp and create the Python env now (first run does it too)
 
@@ -97,7 +98,7 @@ export async function main(params: MainParams): Promise<number> {
       }
       case "inspect": {
         if (values.check) {
-          const result = await checkCommand({ file: needOne("FILE.gguf") });
+          const result = await checkCommand({ file: needOne("FILE.gguf"), smoke: Boolean(values.smoke) });
           if (json) out(JSON.stringify(result));
           else formatCheck(result).forEach((line) => out(line));
           if (!result.ok) err(`error: ${result.file}: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.fact}`).join("; ")}`);
@@ -146,6 +147,7 @@ function parseCli(argv: string[]) {
         ctx: { type: "string" },
         jobs: { type: "string" },
         check: { type: "boolean" },
+        smoke: { type: "boolean" },
         allow: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
+import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, smokeTest, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { convertAdapter, mergeAdapters } from "@gguf-pipeline/merge";
 import { describeToolchain, ensureToolchain, listConverterArchitectures, listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
@@ -233,6 +233,11 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         const files: NonNullable<RunReport["validation"]>["files"] = {};
         // Shards after the first hold no tokenizer or architecture keys; each shard set is checked through its first.
         const models = [...new Map(c.artifacts.map((a) => [a.path, a])).values()].filter((a) => a.path.endsWith(".gguf") && (!a.quant?.shard || a.quant.shard.index === 1));
+        // The smoke test loads and runs models: by default the reference and the smallest quant, so a ladder stays cheap.
+        const smoke = loaded.recipe.validate?.smoke ?? "smallest";
+        const modelFiles = models.filter((a) => ["convert", "merge", "quantize"].includes(a.stage) && !(prepared.merge && a.stage === "convert"));
+        const smallest = [...modelFiles].filter((a) => a.stage === "quantize").sort((a, b) => a.bytes - b.bytes)[0];
+        const smokeSet = new Set(smoke === "all" ? modelFiles.map((a) => a.path) : smoke === "none" ? [] : [intermediate.path, ...(smallest ? [smallest.path] : [])]);
         for (const artifact of models) {
           // Models (converted, merged, quants) keep every tensor of the intermediate and the source's chat template;
           // adapters and importance matrices get the structural checks only.
@@ -243,7 +248,13 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
             ...(architectures ? { architectures } : {}),
             ...(isModel ? { expect: { ...tensorCount, chatTemplate: hasTemplate } } : {}),
           });
-          files[artifact.path] = { ok: result.ok, checks: result.checks };
+          if (smokeSet.has(artifact.path)) {
+            emit({ type: "progress", stage: "validate", message: `${artifact.path}: smoke test` });
+            const ran = await smokeTest({ file: join(loaded.outDir, artifact.path), completionTool: toolchain.tools.completion, prompt: loaded.recipe.validate?.prompt ?? "Hello! Who are you?", tokens: loaded.recipe.validate?.tokens ?? 16, ...sig });
+            result.checks.push({ name: "smoke test", ok: ran.ok, fact: ran.fact });
+          }
+          const ok = result.checks.every((x) => x.ok);
+          files[artifact.path] = { ok, checks: result.checks };
           const failed = result.checks.filter((x) => !x.ok);
           if (failed.length > 0) emit({ type: "log", stage: "validate", level: "warn", message: `${artifact.path}: ${failed.map((x) => `${x.name}: ${x.fact}`).join("; ")}` });
           else emit({ type: "progress", stage: "validate", message: `${artifact.path}: ${result.checks.length} checks pass` });

@@ -96,7 +96,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     return { artifact, cached: false, seconds };
   } finally {
     if (!renamed) {
-      await run.return({ exitCode: -1, tail: [], lines: [] });
+      await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
     }
   }

@@ -138,6 +138,20 @@ export const recipeSchema = {
         chunks: { type: "integer", minimum: 1, description: "llama-perplexity --chunks: at most this many chunks." },
       },
     },
+    validate: {
+      type: "object",
+      additionalProperties: false,
+      description: "The checks every run makes on its GGUF files (structure always; the smoke test as set here).",
+      properties: {
+        smoke: {
+          enum: ["all", "smallest", "none"],
+          default: "smallest",
+          description: "Which files llama-completion loads and generates from through their own chat template: all models, the reference and the smallest quant (default), or none.",
+        },
+        prompt: { type: "string", minLength: 1, default: "Hello! Who are you?", description: "The user message for the smoke test." },
+        tokens: { type: "integer", minimum: 1, maximum: 512, default: 16, description: "Tokens to generate in the smoke test." },
+      },
+    },
     toolchain: {
       type: "object",
       additionalProperties: false,

@@ -19,6 +19,8 @@ export interface RunToolParams {
 
 export interface RunToolOutput {
   exitCode: number;
+  /** Standard output alone (the tool's result, without its log lines on stderr). */
+  stdout: string;
   /** The last lines of combined output. */
   tail: string[];
   /** Every line, for tools whose output is the result (small outputs only). */
@@ -51,6 +53,10 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
     ...(params.signal ? { cancelSignal: params.signal } : {}),
     forceKillAfterDelay: 5000,
   });
+  let stdout = "";
+  subprocess.stdout?.on("data", (chunk: Buffer | string) => {
+    stdout += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+  });
   try {
     let pending = "";
     if (subprocess.all) {
@@ -71,7 +77,7 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
       yield pending.trimEnd();
     }
     const result = await subprocess;
-    return { exitCode: result.exitCode ?? 0, tail, lines };
+    return { exitCode: result.exitCode ?? 0, stdout, tail, lines };
   } catch (error) {
     if (error instanceof ExecaError && error.code === "ENOENT") {
       throw new ToolchainError({ file: params.command, message: `${params.tool}: program not found`, hint: `install it or fix the path (\`pipeline doctor\` shows what is missing)`, cause: error });

@@ -90,7 +90,7 @@ export async function* computeImatrix(params: ComputeImatrixParams): AsyncGenera
     return { artifact, cached: false, seconds };
   } finally {
     if (!renamed) {
-      await run.return({ exitCode: -1, tail: [], lines: [] });
+      await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
     }
   }

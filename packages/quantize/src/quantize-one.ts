@@ -155,7 +155,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     return { type: job.type, artifacts, cached: false, seconds };
   } finally {
     if (!done) {
-      await run.return({ exitCode: -1, tail: [], lines: [] });
+      await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
       // Shards llama-gguf-split wrote (complete or not), and any of a set that only partly got its final names.
       const prefix = `${basename(partial)}-`;
