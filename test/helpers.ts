@@ -90,13 +90,7 @@ export async function hfGenerate(params: { modelDir: string; prompts: string[]; 
   const result = await execa(tc.python, [join(fixturesDir, "hf_generate.py"), params.modelDir, String(params.tokens), ...params.prompts], {
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" },
   });
-  return result.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => {
-      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
-      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
-    });
+  return parseGenerations(result.stdout);
 }
 
 /** Runs the fixture generator into a new folder. */
@@ -129,13 +123,7 @@ export async function peftGenerate(params: { base: string; adapters: { dir: stri
   const result = await execa(tc.python, [join(fixturesDir, "peft_generate.py"), params.base, String(params.tokens), ...params.adapters.map((a) => `${a.dir}:${a.scale}`), "--", ...params.prompts], {
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" },
   });
-  return result.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => {
-      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
-      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
-    });
+  return parseGenerations(result.stdout);
 }
 
 /** Greedy generation with llama-completion, which (unlike llama-simple) can apply GGUF adapters at run time. */
@@ -144,4 +132,15 @@ export async function llamaComplete(params: { gguf: string; prompt: string; toke
   const lora = params.lora?.length ? ["--lora-scaled", params.lora.map((l) => `${l.file}:${l.scale}`).join(",")] : [];
   const result = await execa(tc.tools.completion, ["-m", params.gguf, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "-no-cnv", "--no-warmup", "--simple-io", "-t", "1", "-s", "1", ...lora], { stdin: "ignore" });
   return result.stdout.trim();
+}
+
+/** The JSON lines hf_generate.py and peft_generate.py print. */
+function parseGenerations(stdout: string): ReferenceGeneration[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
+      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
+    });
 }
