@@ -2,7 +2,9 @@ import { copyFile, open, readFile, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ggufValue, readGguf, rewriteGgufMetadata } from "@gguf-pipeline/core";
-import { cli, tempDir, tinyModel, writeRecipe } from "../helpers.js";
+import { execa } from "execa";
+import { gguf } from "@huggingface/gguf";
+import { cli, fixturesDir, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
 /** Each damaged GGUF: `inspect --check` exits 1 with one error line that names the file and the fault, and never crashes. */
 describe("inspect --check: structural checks on any GGUF", () => {
@@ -121,6 +123,51 @@ describe("inspect --check: structural checks on any GGUF", () => {
     const allowed = await cli(["run", recipe, "--allow", "context length,smoke test"]);
     expect(allowed.exitCode, allowed.all).toBe(0);
     expect(JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"))).toMatchObject({ validation: { allowed: ["context length", "smoke test"] } });
+  });
+
+  it("should stamp the recipe's metadata into general.*, reading back the same with @huggingface/gguf and gguf-py", async () => {
+    const dir = join(work, "stamp");
+    const metadata = {
+      version: "1.2",
+      author: "Jane Doe",
+      organization: "Example Org",
+      description: "A tiny test model.",
+      url: "https://example.org/tiny",
+      license: "mit",
+      licenseLink: "https://example.org/tiny/LICENSE",
+      tags: ["tiny", "test"],
+      languages: ["en", "fr"],
+      baseModels: [{ name: "Tiny Base", organization: "Example Org", repoUrl: "https://huggingface.co/example/tiny-base" }],
+      datasets: [{ name: "Corpus", repoUrl: "https://huggingface.co/datasets/example/corpus" }],
+    };
+    const result = await cli(["run", await writeRecipe(dir, { name: "Stamped", source: { path: tinyModel }, convert: { outtype: "f32" }, metadata, quants: ["Q8_0"] })]);
+    expect(result.exitCode, result.all).toBe(0);
+    const expected = {
+      "general.name": "Stamped",
+      "general.version": "1.2",
+      "general.author": "Jane Doe",
+      "general.organization": "Example Org",
+      "general.description": "A tiny test model.",
+      "general.url": "https://example.org/tiny",
+      "general.license": "mit",
+      "general.license.link": "https://example.org/tiny/LICENSE",
+      "general.tags": ["tiny", "test"],
+      "general.languages": ["en", "fr"],
+      "general.base_model.count": 1,
+      "general.base_model.0.name": "Tiny Base",
+      "general.base_model.0.organization": "Example Org",
+      "general.base_model.0.repo_url": "https://huggingface.co/example/tiny-base",
+      "general.dataset.count": 1,
+      "general.dataset.0.name": "Corpus",
+      "general.dataset.0.repo_url": "https://huggingface.co/datasets/example/corpus",
+    };
+    const tc = await toolchain();
+    for (const file of ["Stamped-F32.gguf", "Stamped-Q8_0.gguf"]) {
+      const path = join(dir, "out", file);
+      expect((await gguf(path, { allowLocalFile: true })).metadata, file).toMatchObject(expected);
+      const byGgufPy = JSON.parse((await execa(tc.python, [join(fixturesDir, "gguf_py_metadata.py"), tc.llamaCppDir, path])).stdout) as Record<string, unknown>;
+      expect(byGgufPy, file).toMatchObject(expected);
+    }
   });
 
   it("should leave the tensor data bytes untouched when only the header is rewritten", async () => {

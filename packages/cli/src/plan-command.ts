@@ -57,7 +57,7 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   const inputs = [];
   for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
-  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName, inputs });
+  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName, inputs, ...(loaded.recipe.metadata ? { metadata: loaded.recipe.metadata } : {}) });
   const converted = params.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
   const plan = planConvert({ source, outtype: loaded.outtype });
   steps.push({ stage: "convert", what: `${source.dir} → ${convertName}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached: Boolean(converted), bytes: converted ? 0 : plan.estimatedBytes });

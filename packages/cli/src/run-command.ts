@@ -101,7 +101,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         if (!toolchain) throw new Error("toolchain step did not run");
         // A model that gets adapters merged is converted as `<name>-base`; the merged model takes `<name>`.
         const name = prepared.merge ? `${loaded.name}-base` : loaded.name;
-        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, toolchain, force, ...sig }), emit);
+        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, ...(loaded.recipe.metadata ? { metadata: loaded.recipe.metadata } : {}), toolchain, force, ...sig }), emit);
         c.timings.push({ stage: "convert", seconds: c.convert.seconds, cached: c.convert.cached });
         c.artifacts.push(c.convert.artifact);
         c.intermediate = c.convert.artifact;

@@ -1,9 +1,12 @@
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   findCachedArtifact,
+  ggufValue,
   hashFile,
   readGguf,
+  rewriteGgufMetadata,
   recordArtifact,
   runTool,
   stableKey,
@@ -14,6 +17,7 @@ import {
 } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import type { SourceModel } from "./inspect-source.js";
+import { metadataOverride, type RecipeMetadata } from "./metadata-override.js";
 
 export interface ConvertModelParams {
   source: SourceModel;
@@ -21,6 +25,8 @@ export interface ConvertModelParams {
   /** Base of the output name: `<name>-<TYPE>.gguf`; also the GGUF general.name. */
   name: string;
   outtype: ConvertOuttype;
+  /** The recipe's metadata, stamped into general.* (via the converter's --metadata, and general.license afterwards). */
+  metadata?: RecipeMetadata;
   toolchain: Toolchain;
   /** Redo the conversion even when the cache says the output is current. */
   force?: boolean;
@@ -51,7 +57,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     inputs.push({ name: file, sha256: hashed.sha256 });
   }
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.commit, llamaCppDir: toolchain.llamaCppDir, python: toolchain.python });
-  const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs });
+  const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs, ...(params.metadata ? { metadata: params.metadata } : {}) });
 
   if (!params.force) {
     const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey });
@@ -67,11 +73,13 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   await mkdir(params.outDir, { recursive: true });
   const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
   const partial = tempPathFor(provisional);
+  const overrideFile = params.metadata ? join(tmpdir(), `gguf-pipeline-metadata-${process.pid}-${Date.now()}.json`) : undefined;
+  if (overrideFile && params.metadata) await writeFile(overrideFile, JSON.stringify(metadataOverride(params.metadata)));
   let renamed = false;
   const run = runTool({
       tool: "convert_hf_to_gguf.py",
       command: toolchain.python,
-      args: [toolchain.scripts.convertHf, source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name],
+      args: [toolchain.scripts.convertHf, source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name, ...(overrideFile ? ["--metadata", overrideFile] : [])],
       cwd: toolchain.llamaCppDir,
       file: source.dir,
       ...(params.signal ? { signal: params.signal } : {}),
@@ -82,6 +90,12 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
       if (next.done) break;
       const event = progressOf(next.value);
       if (event) yield event;
+    }
+    if (params.metadata?.license) {
+      // The converter takes general.license from the model card only: the recipe's wins, written into the header.
+      const stamped = `${partial}.license`;
+      await rewriteGgufMetadata({ input: partial, output: stamped, set: { "general.license": ggufValue.string(params.metadata.license) }, ...(params.signal ? { signal: params.signal } : {}) });
+      await rename(stamped, partial);
     }
     const header = await readGguf({ file: partial });
     const type = header.fileType ?? outtype.toUpperCase();
@@ -98,7 +112,9 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     if (!renamed) {
       await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
+      await rm(`${partial}.license`, { force: true });
     }
+    if (overrideFile) await rm(overrideFile, { force: true });
   }
 }
 
@@ -109,6 +125,7 @@ export interface ConvertCacheKeyParams {
   name: string;
   /** Every file in the source folder with its content hash. */
   inputs: { name: string; sha256: string }[];
+  metadata?: RecipeMetadata;
 }
 
 /** What makes a conversion's output what it is; any change to these redoes it. */

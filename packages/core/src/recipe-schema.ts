@@ -26,6 +26,14 @@ const quantOptionProperties = {
   imatrix: { type: "boolean", description: "Use the recipe's importance matrix for this quant (default: true when `imatrix` is set)." },
 } as const;
 
+const referenceProperties = {
+  name: { type: "string", minLength: 1 },
+  organization: { type: "string", minLength: 1 },
+  version: { type: "string", minLength: 1 },
+  url: { type: "string", minLength: 1 },
+  repoUrl: { type: "string", minLength: 1, description: "e.g. https://huggingface.co/org/name" },
+} as const;
+
 export const recipeSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "gguf-pipeline recipe",
@@ -40,6 +48,25 @@ export const recipeSchema = {
       pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
       maxLength: 96,
       description: "Base name of the output files (<name>-<TYPE>.gguf) and the GGUF general.name. Default: the source folder's name.",
+    },
+    metadata: {
+      type: "object",
+      additionalProperties: false,
+      description: "Stamped into every GGUF's general.* keys (llama.cpp's model-card names), through the converter's --metadata; general.name is the recipe's name.",
+      properties: {
+        version: { type: "string", minLength: 1, description: "general.version" },
+        author: { type: "string", minLength: 1, description: "general.author" },
+        organization: { type: "string", minLength: 1, description: "general.organization" },
+        description: { type: "string", minLength: 1, description: "general.description" },
+        url: { type: "string", minLength: 1, description: "general.url" },
+        license: { type: "string", minLength: 1, description: "general.license: a Hub license identifier (apache-2.0, mit, llama3.1, other, ...)" },
+        licenseName: { type: "string", minLength: 1, description: "general.license.name (for license: other)" },
+        licenseLink: { type: "string", minLength: 1, description: "general.license.link" },
+        tags: { type: "array", items: { type: "string", minLength: 1 }, description: "general.tags" },
+        languages: { type: "array", items: { type: "string", minLength: 1 }, description: "general.languages" },
+        baseModels: { type: "array", items: { type: "object", additionalProperties: false, required: ["name"], properties: referenceProperties }, description: "general.base_model.N.*" },
+        datasets: { type: "array", items: { type: "object", additionalProperties: false, required: ["name"], properties: referenceProperties }, description: "general.dataset.N.*" },
+      },
     },
     source: {
       type: "object",
