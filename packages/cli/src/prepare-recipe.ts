@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { InputError, loadRecipe, type LoadedRecipe } from "@gguf-pipeline/core";
+import { InputError, loadRecipe, resolveFrom, type LoadedRecipe } from "@gguf-pipeline/core";
 import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe } from "@gguf-pipeline/quantize";
@@ -53,7 +53,7 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
   // Every adapter is checked against the source before anything runs.
   const adapters: PreparedAdapter[] = [];
   for (const entry of loaded.recipe.adapters ?? []) {
-    const info = await inspectAdapter({ dir: entry.path.startsWith("/") ? entry.path : `${loaded.dir}/${entry.path}`, source });
+    const info = await inspectAdapter({ dir: resolveFrom(loaded.dir, entry.path), source });
     const name = entry.name ?? info.defaultName;
     if (adapters.some((a) => a.name === name)) {
       throw new AdapterError({ file: info.dir, message: `two adapters are named "${name}"`, hint: `give one of them a "name" in ${params.file}` });
@@ -67,7 +67,7 @@ function resolveToolchainPaths(loaded: LoadedRecipe, toolchain: ToolchainOverrid
   const out: ToolchainOverride = {};
   for (const key of ["llamaCpp", "binDir", "python"] as const) {
     const value = toolchain[key];
-    if (value) out[key] = value.startsWith("/") ? value : `${loaded.dir}/${value}`;
+    if (value) out[key] = resolveFrom(loaded.dir, value);
   }
   return out;
 }

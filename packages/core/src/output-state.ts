@@ -38,12 +38,13 @@ export async function findCachedArtifact(params: { outDir: string; cacheKey: str
   // Without a path (the name depends on the result, e.g. outtype auto), any artifact made with this key will do.
   const stored = params.path ? state.artifacts[params.path] : Object.values(state.artifacts).find((a) => a.cacheKey === params.cacheKey);
   if (!stored || stored.cacheKey !== params.cacheKey) return undefined;
-  try {
-    const info = await stat(join(params.outDir, stored.path));
-    if (info.size !== stored.bytes || info.mtimeMs !== stored.mtimeMs) return undefined;
-  } catch {
-    return undefined;
-  }
+  return unchanged(params.outDir, stored);
+}
+
+/** The artifact, if its file is still exactly as recorded (same size and mtime). */
+async function unchanged(outDir: string, stored: StoredArtifact): Promise<Artifact | undefined> {
+  const info = await stat(join(outDir, stored.path)).catch(() => undefined);
+  if (!info || info.size !== stored.bytes || info.mtimeMs !== stored.mtimeMs) return undefined;
   const { mtimeMs: _mtime, ...artifact } = stored;
   return artifact;
 }
@@ -79,7 +80,7 @@ export async function findCachedArtifacts(params: { outDir: string; cacheKey: st
   if (stored.length === 0) return undefined;
   const found: Artifact[] = [];
   for (const entry of stored) {
-    const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey: params.cacheKey, path: entry.path });
+    const artifact = await unchanged(params.outDir, entry);
     if (!artifact) return undefined;
     found.push(artifact);
   }
