@@ -23,7 +23,8 @@ describe("merge: PEFT LoRA adapters", () => {
 
   it("should merge one adapter into a GGUF that generates what PEFT merge_and_unload generates, and record base and adapter", async () => {
     const dir = join(work, "one");
-    const result = await cli(["run", await writeRecipe(dir, { name: "Tuned", source: { path: tinyModel }, convert: { outtype: "f32" }, adapters: [{ path: ad1 }] })]);
+    const baseModels = [{ name: "Tiny-Llama-Ancestor", organization: "Fixture Org", repoUrl: "https://huggingface.co/fixture-org/tiny-llama-ancestor" }];
+    const result = await cli(["run", await writeRecipe(dir, { name: "Tuned", metadata: { baseModels }, source: { path: tinyModel }, convert: { outtype: "f32" }, adapters: [{ path: ad1 }] })]);
     expect(result.exitCode, result.all).toBe(0);
     expect((await readdir(join(dir, "out"))).filter((f) => f.endsWith(".gguf")).sort()).toEqual(["Tuned-F32.gguf", "Tuned-ad1-LoRA-F32.gguf", "Tuned-base-F32.gguf"]);
     const reference = await peftGenerate({ base: tinyModel, adapters: [{ dir: ad1, scale: 1 }], prompts, tokens: 20 });
@@ -38,8 +39,14 @@ describe("merge: PEFT LoRA adapters", () => {
     expect(await meta(join(dir, "out", "Tuned-F32.gguf"))).toMatchObject({
       "general.name": "Tuned",
       "general.file_type": 0,
-      "general.base_model.count": 1,
-      "general.base_model.0.name": "model",
+      // The recipe's base models first, then the model the adapter was merged into.
+      "general.base_model.count": 2,
+      "general.base_model.0.name": "Tiny-Llama-Ancestor",
+      "general.base_model.0.organization": "Fixture Org",
+      "general.base_model.0.repo_url": "https://huggingface.co/fixture-org/tiny-llama-ancestor",
+      "general.base_model.1.name": "model",
+      // The license policy's verdict survives llama-export-lora.
+      "general.license": "apache-2.0",
       "merge.adapter_count": 1,
       "merge.adapter.0.name": "ad1",
       "merge.adapter.0.scale": 1,
@@ -91,6 +98,20 @@ describe("merge: PEFT LoRA adapters", () => {
     expect(result.exitCode, result.all).toBe(0);
     expect((await readdir(join(dir, "out"))).filter((f) => f.endsWith(".gguf")).sort()).toEqual(["Tuned-F16.gguf", "Tuned-ad1-LoRA-F16.gguf"]);
     expect(await meta(join(dir, "out", "Tuned-F16.gguf"))).not.toHaveProperty("merge.adapter_count");
+  });
+
+  it("should refuse a non-commercial adapter on an apache-2.0 model until the recipe declares and acknowledges it", async () => {
+    const dir = join(work, "nc");
+    const adapter = join(dir, "ad-nc");
+    await cp(ad1, adapter, { recursive: true });
+    const card = await readFile(join(adapter, "README.md"), "utf8");
+    await writeFile(join(adapter, "README.md"), card.replace(/^---\n/, "---\nlicense: cc-by-nc-4.0\n"));
+    const refused = await cli(["validate", await writeRecipe(dir, { source: { path: tinyModel }, adapters: [{ path: adapter }] })]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: .*ad-nc\/README\.md: adapter "ad-nc" is cc-by-nc-4\.0 \(non-commercial\), stricter than the model's apache-2\.0 — the result carries the adapter's terms: declare metadata\.license "cc-by-nc-4\.0"/)]);
+    const declared = await cli(["validate", await writeRecipe(dir, { metadata: { license: "cc-by-nc-4.0" }, licensePolicy: { acceptNonCommercial: true }, source: { path: tinyModel }, adapters: [{ path: adapter }] })]);
+    expect(declared.exitCode, declared.all).toBe(0);
+    expect(declared.stdout).toMatch(/license {2}cc-by-nc-4\.0 \(from .*recipe\.json\)/);
   });
 });
 

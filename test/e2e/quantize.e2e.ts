@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { gguf } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { RunReport } from "@gguf-pipeline/core";
 import { defaultCalibrationText, findQuantType, parseKld, quantAliases, quantTypes } from "@gguf-pipeline/quantize";
 import { cli, cliBin, jsonEvents, listTree, makeTinyModel, repoRoot, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
@@ -174,6 +175,25 @@ describe("quantize: interruption, failures, split", () => {
     const intermediate = artifacts.filter((a) => a.path === "Wide-F32.gguf");
     expect(intermediate).toEqual([expect.objectContaining({ stage: "convert", ggufType: "F32" })]);
     expect(await sha(join(work, "out", "Wide-F32.gguf"))).toBe(intermediate[0]?.sha256);
+    // The shard set is validated as one model: every shard's structure, all tensors against the reference's shapes.
+    const validation = (JSON.parse(await readFile(join(work, "out", "report.json"), "utf8")) as RunReport).validation?.files[files[0] ?? ""];
+    expect(validation?.checks).toEqual(
+      expect.arrayContaining([
+        { name: "shards", ok: true, fact: expect.stringMatching(new RegExp(`^${files.length} shards holding all \\d+ tensors$`)) as unknown },
+        { name: "tensor shapes", ok: true, fact: expect.stringMatching(/^all \d+ tensors have the reference's shapes$/) as unknown },
+        { name: "file size", ok: true, fact: expect.stringMatching(new RegExp(`^${files.length} shards; the first: \\d+ bytes, as the header implies$`)) as unknown },
+      ]),
+    );
+    // A shard set missing its last shard, or with a truncated one, fails inspect --check, naming the shard.
+    const last = files.at(-1) ?? "";
+    await truncate(join(work, "out", last), (await stat(join(work, "out", last))).size - 1000);
+    const truncated = await cli(["inspect", "--check", join(work, "out", files[0] ?? "")]);
+    expect(truncated.exitCode, truncated.all).toBe(1);
+    expect(truncated.all).toMatch(new RegExp(`file size +${last.replace(/[.]/g, "\\.")}: \\d+ bytes, but the header implies \\d+: the file is truncated`));
+    await rm(join(work, "out", last));
+    const missing = await cli(["inspect", "--check", join(work, "out", files[0] ?? "")]);
+    expect(missing.exitCode, missing.all).toBe(1);
+    expect(missing.all).toMatch(new RegExp(`readable +${last.replace(/[.]/g, "\\.")}: the file does not exist or cannot be read`));
     await rm(work, { recursive: true, force: true });
   });
 });

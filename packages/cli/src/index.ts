@@ -2,6 +2,7 @@ export * from "./check-command.js";
 export * from "./doctor-command.js";
 export * from "./drain.js";
 export * from "./errors.js";
+export * from "./format-validation.js";
 export * from "./inspect-command.js";
 export * from "./main.js";
 export * from "./plan-command.js";

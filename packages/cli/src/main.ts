@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CanceledError, PipelineError, ToolError } from "@gguf-pipeline/core";
+import { CanceledError, PipelineError, ToolError, type RunReport } from "@gguf-pipeline/core";
 import { formatBytes } from "@gguf-pipeline/convert";
 import { ensureToolchain } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
@@ -10,6 +10,7 @@ import { formatInspect, inspectCommand } from "./inspect-command.js";
 import { planCommand } from "./plan-command.js";
 import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
+import { formatValidation } from "./format-validation.js";
 import { pipelineVersion, runCommand } from "./run-command.js";
 import { validateCommand } from "./validate-command.js";
 
@@ -64,13 +65,17 @@ export async function main(params: MainParams): Promise<number> {
         const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
         if (jobs !== undefined && (!Number.isInteger(jobs) || jobs <= 0)) throw new UsageError(`--jobs must be a positive integer, not "${values.jobs}"`);
         const allow = (values.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal });
-        if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
-        else {
+        // The tables are printed when report.json is written, before a failed check or quant ends the run.
+        const onReport = (report: RunReport, path: string) => {
+          if (json) return;
           out("");
-          formatReport(result.report).forEach((line) => out(line));
-          out(`report: ${result.reportPath}`);
-        }
+          formatReport(report).forEach((line) => out(line));
+          out("");
+          formatValidation(report).forEach((line) => out(line));
+          out(`report: ${path}`);
+        };
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal, onReport });
+        if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
         return 0;
       }
       case "plan": {
@@ -93,7 +98,7 @@ export async function main(params: MainParams): Promise<number> {
       case "report": {
         const result = await reportCommand({ outDir: needOne("OUTDIR") });
         if (json) out(JSON.stringify(result));
-        else formatReport(result).forEach((line) => out(line));
+        else [...formatReport(result), "", ...formatValidation(result)].forEach((line) => out(line));
         return 0;
       }
       case "inspect": {

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { InputError, loadRecipe, resolveFrom, type LoadedRecipe } from "@gguf-pipeline/core";
+import { findLicense, InputError, judgeLicense, loadRecipe, resolveFrom, type LicenseVerdict, type LoadedRecipe } from "@gguf-pipeline/core";
 import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe } from "@gguf-pipeline/quantize";
@@ -31,6 +31,8 @@ export interface PreparedRecipe {
   adapters: PreparedAdapter[];
   /** Merge the adapters into the model (the quants are then made from the merged model). */
   merge: boolean;
+  /** The license the outputs carry, and the files that travel with them. */
+  license: LicenseVerdict;
 }
 
 /**
@@ -60,7 +62,29 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     }
     adapters.push({ info, name, scale: entry.scale ?? 1 });
   }
-  return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false };
+  const license = await prepareLicense(loaded, source, adapters, params.file);
+  return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false, license };
+}
+
+/** The license policy, judged before anything runs: the recipe's declaration, the source's card and files, each adapter's. */
+async function prepareLicense(loaded: LoadedRecipe, source: SourceModel, adapters: PreparedAdapter[], recipeFile: string): Promise<LicenseVerdict> {
+  const { metadata, licensePolicy } = loaded.recipe;
+  const extraFiles: string[] = [];
+  for (const file of licensePolicy?.files ?? []) {
+    const path = resolveFrom(loaded.dir, file);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new InputError({ file: path, message: "license file not found", hint: `fix licensePolicy.files in ${recipeFile}` });
+    extraFiles.push(path);
+  }
+  return judgeLicense({
+    recipeFile,
+    declared: { ...(metadata?.license ? { license: metadata.license } : {}), ...(metadata?.licenseName ? { name: metadata.licenseName } : {}), ...(metadata?.licenseLink ? { link: metadata.licenseLink } : {}) },
+    source: await findLicense({ dir: source.dir }),
+    adapters: await Promise.all(adapters.map(async (a) => ({ name: a.name, found: await findLicense({ dir: a.info.dir }) }))),
+    datasets: (metadata?.datasets ?? []).map((d) => ({ name: d.name, ...(d.license ? { license: d.license } : {}) })),
+    acceptNonCommercial: licensePolicy?.acceptNonCommercial ?? false,
+    extraFiles,
+  });
 }
 
 function resolveToolchainPaths(loaded: LoadedRecipe, toolchain: ToolchainOverride): ToolchainOverride {

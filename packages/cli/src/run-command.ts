@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, smokeTest, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
+import { join, sep } from "node:path";
+import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, shipLicenseFiles, smokeTest, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { convertAdapter, mergeAdapters } from "@gguf-pipeline/merge";
 import { describeToolchain, ensureToolchain, listConverterArchitectures, listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
@@ -29,6 +29,8 @@ export interface RunCommandParams {
   /** Validation checks (by name, e.g. "chat template") whose failure is accepted. */
   allow?: string[];
   mode: OutputMode;
+  /** Called once report.json is written, before a failed quant or check makes the run throw. */
+  onReport?: (report: RunReport, path: string) => void;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
@@ -101,7 +103,10 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         if (!toolchain) throw new Error("toolchain step did not run");
         // A model that gets adapters merged is converted as `<name>-base`; the merged model takes `<name>`.
         const name = prepared.merge ? `${loaded.name}-base` : loaded.name;
-        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, ...(loaded.recipe.metadata ? { metadata: loaded.recipe.metadata } : {}), toolchain, force, ...sig }), emit);
+        // The license policy's verdict is stamped with the recipe's metadata: general.license, .name, .link.
+        const { license: id, name: licenseName, link: licenseLink } = prepared.license;
+        const metadata = { ...loaded.recipe.metadata, license: id, ...(licenseName ? { licenseName } : {}), ...(licenseLink ? { licenseLink } : {}) };
+        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, metadata, toolchain, force, ...sig }), emit);
         c.timings.push({ stage: "convert", seconds: c.convert.seconds, cached: c.convert.cached });
         c.artifacts.push(c.convert.artifact);
         c.intermediate = c.convert.artifact;
@@ -134,7 +139,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       skip: () => !prepared.merge,
       run: async (c, emit) => {
         const { toolchain, convert } = need(c);
-        const out = await drain(mergeAdapters({ base: convert.artifact, adapters: c.adapters, source: prepared.source, outDir: loaded.outDir, name: loaded.name, toolchain, force, ...sig }), emit);
+        const out = await drain(mergeAdapters({ base: convert.artifact, adapters: c.adapters, source: prepared.source, ...(loaded.recipe.metadata?.baseModels ? { baseModels: loaded.recipe.metadata.baseModels } : {}), outDir: loaded.outDir, name: loaded.name, toolchain, force, ...sig }), emit);
         c.timings.push({ stage: "merge", seconds: out.seconds, cached: out.cached });
         c.artifacts.push(out.artifact);
         c.intermediate = out.artifact;
@@ -222,6 +227,20 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       },
     },
     {
+      title: `License: ${prepared.license.license}`,
+      stage: "license",
+      run: async (c, emit) => {
+        const started = Date.now();
+        for (const message of prepared.license.warnings) emit({ type: "log", stage: "license", level: "warn", message });
+        const out = await drain(shipLicenseFiles({ verdict: prepared.license, outDir: loaded.outDir, force, ...sig }), emit);
+        c.artifacts.push(...out.artifacts);
+        const seconds = (Date.now() - started) / 1000;
+        c.timings.push({ stage: "license", seconds, cached: out.cached });
+        const files = out.artifacts.map((a) => a.path);
+        emit({ type: "done", stage: "license", title: `License: ${prepared.license.license} (from ${prepared.license.from})${files.length ? `; ships ${files.join(", ")}` : ""}`, seconds, cached: out.cached });
+      },
+    },
+    {
       title: "Validate every GGUF",
       stage: "validate",
       run: async (c, emit) => {
@@ -229,9 +248,10 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         const started = Date.now();
         const architectures = await listLlamaArchitectures({ llamaCppDir: toolchain.llamaCppDir });
         const hasTemplate = prepared.source.files.includes("chat_template.jinja") || prepared.source.files.includes("chat_template.json") || (await hasTokenizerTemplate(prepared.source.dir));
-        const intermediateTensors = await readGguf({ file: join(loaded.outDir, intermediate.path) }).then((g) => g.tensorCount, () => undefined);
+        const reference = await readGguf({ file: join(loaded.outDir, intermediate.path) }).catch(() => undefined);
+        const tensorShapes = reference ? Object.fromEntries(reference.tensors.map((t) => [t.name, t.shape])) : undefined;
         const files: NonNullable<RunReport["validation"]>["files"] = {};
-        // Shards after the first hold no tokenizer or architecture keys; each shard set is checked through its first.
+        // A shard set is checked as one model, named by its first shard (checkGguf reads them all).
         const models = [...new Map(c.artifacts.map((a) => [a.path, a])).values()].filter((a) => a.path.endsWith(".gguf") && (!a.quant?.shard || a.quant.shard.index === 1));
         // The smoke test loads and runs models: by default the reference and the smallest quant, so a ladder stays cheap.
         const smoke = loaded.recipe.validate?.smoke ?? "smallest";
@@ -242,11 +262,11 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
           // Models (converted, merged, quants) keep every tensor of the intermediate and the source's chat template;
           // adapters and importance matrices get the structural checks only.
           const isModel = ["convert", "merge", "quantize"].includes(artifact.stage);
-          const tensorCount = isModel && !artifact.quant?.shard && intermediateTensors !== undefined ? { tensorCount: intermediateTensors } : {};
+          const tensorCount = isModel && reference ? { tensorCount: reference.tensorCount, ...(tensorShapes ? { tensorShapes } : {}) } : {};
           const result = await checkGguf({
             file: join(loaded.outDir, artifact.path),
             ...(architectures ? { architectures } : {}),
-            ...(isModel ? { expect: { ...tensorCount, chatTemplate: hasTemplate } } : {}),
+            ...(isModel ? { expect: { ...tensorCount, chatTemplate: hasTemplate, license: { id: prepared.license.license, ...(prepared.license.link ? { link: prepared.license.link } : {}) } } } : {}),
           });
           if (smokeSet.has(artifact.path)) {
             emit({ type: "progress", stage: "validate", message: `${artifact.path}: smoke test` });
@@ -295,9 +315,19 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     stages: ctx.timings,
     // A rung that is the intermediate itself is listed once.
     artifacts: [...new Map(ctx.artifacts.map((a) => [a.path, a])).values()],
+    license: {
+      id: prepared.license.license,
+      ...(prepared.license.name ? { name: prepared.license.name } : {}),
+      ...(prepared.license.link ? { link: prepared.license.link } : {}),
+      // Paths in the report are the recipe folder's, so a published report.json names no local folders.
+      from: prepared.license.from.split(`${loaded.dir}${sep}`).join(""),
+      files: ctx.artifacts.filter((a) => a.stage === "license").map((a) => a.path),
+      warnings: prepared.license.warnings,
+    },
     ...(ctx.validation ? { validation: ctx.validation } : {}),
   };
   const written = await writeReport({ outDir: loaded.outDir, report });
+  params.onReport?.(report, written.path);
   // The report lists what was made; the failed quants and failed checks still make the run fail.
   if (ctx.ladderError) throw ctx.ladderError;
   const failed = Object.entries(ctx.validation?.files ?? {}).flatMap(([path, f]) => f.checks.filter((x) => !x.ok && !(params.allow ?? []).includes(x.name)).map((x) => `${path}: ${x.name}: ${x.fact}`));

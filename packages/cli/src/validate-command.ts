@@ -22,6 +22,8 @@ export async function validateCommand(params: ValidateCommandParams): Promise<Va
     `  source   ${source.dir} — ${source.architecture}, ${source.weightFiles.length} safetensors file(s), ${source.tensorCount} tensors, ${source.parameterCount.toLocaleString("en-US")} parameters`,
     `  convert  outtype ${loaded.outtype} → ${loaded.name}-${loaded.outtype === "auto" ? plan.type : loaded.outtype.toUpperCase()}.gguf`,
     `  output   ${loaded.outDir}`,
+    `  license  ${prepared.license.license} (from ${prepared.license.from})${prepared.license.link ? `, link ${prepared.license.link}` : ""}${prepared.license.ship.length + prepared.license.write.length ? `; ships ${[...prepared.license.ship, ...prepared.license.write].map((f) => f.to).join(", ")}` : ""}`,
+    ...prepared.license.warnings.map((w) => `  warning  ${w}`),
   ];
   return { prepared, lines };
 }

@@ -91,10 +91,11 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
       const event = progressOf(next.value);
       if (event) yield event;
     }
-    if (params.metadata?.license) {
+    const license = params.metadata?.license;
+    if (license && (await readGguf({ file: partial })).metadata["general.license"] !== license) {
       // The converter takes general.license from the model card only: the recipe's wins, written into the header.
       const stamped = `${partial}.license`;
-      await rewriteGgufMetadata({ input: partial, output: stamped, set: { "general.license": ggufValue.string(params.metadata.license) }, ...(params.signal ? { signal: params.signal } : {}) });
+      await rewriteGgufMetadata({ input: partial, output: stamped, set: { "general.license": ggufValue.string(license) }, ...(params.signal ? { signal: params.signal } : {}) });
       await rename(stamped, partial);
     }
     const header = await readGguf({ file: partial });

@@ -1,6 +1,6 @@
 import { open, stat } from "node:fs/promises";
-import { resolve } from "node:path";
-import { gguf, GGMLQuantizationType as T, type GGUFParseOutput } from "@huggingface/gguf";
+import { basename, dirname, join, resolve } from "node:path";
+import { gguf, GGMLQuantizationType as T, parseGgufShardFilename, type GGUFParseOutput } from "@huggingface/gguf";
 import { tensorBytes } from "./ggml-type-sizes.js";
 import { fileTypeName, ggmlTypeName } from "./read-gguf.js";
 
@@ -9,7 +9,13 @@ export interface CheckGgufParams {
   /** Architectures the pinned llama.cpp knows (general.architecture must be one). */
   architectures?: readonly string[];
   /** What the source says, when the file was made from one. */
-  expect?: { tensorCount?: number; chatTemplate?: boolean };
+  expect?: {
+    tensorCount?: number;
+    /** Every tensor's name and shape, as the reference (the intermediate) has them. */
+    tensorShapes?: Record<string, number[]>;
+    chatTemplate?: boolean;
+    license?: { id: string; link?: string };
+  };
 }
 
 export interface GgufCheck {
@@ -41,24 +47,133 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const add = (name: string, ok: boolean, fact: string) => checks.push({ name, ok, fact });
   const done = () => ({ file, ok: checks.every((c) => c.ok), checks });
 
+  // A shard set (<prefix>-00001-of-0000N.gguf) is one model: every shard gets the structural checks, and the model
+  // checks see the first shard's metadata with the tensors of all of them.
+  const shard = parseGgufShardFilename(basename(file));
+  const total = shard ? Number(shard.total) : 1;
+  const files = shard ? Array.from({ length: total }, (_, i) => join(dirname(file), `${shard.prefix}-${String(i + 1).padStart(5, "0")}-of-${shard.total}.gguf`)) : [file];
+  const structures = [];
+  for (const f of files) structures.push(await checkStructure(f));
+  const names = [...new Set(structures.flatMap((s) => s.checks.map((c) => c.name)))];
+  for (const name of names) {
+    const results = structures.map((s, i) => ({ shard: basename(files[i] ?? ""), check: s.checks.find((c) => c.name === name) }));
+    const failed = results.find((r) => r.check && !r.check.ok);
+    if (failed?.check) add(name, false, total > 1 ? `${failed.shard}: ${failed.check.fact}` : failed.check.fact);
+    else add(name, true, total > 1 ? `${total} shards; the first: ${results[0]?.check?.fact ?? ""}` : (results[0]?.check?.fact ?? ""));
+  }
+  const parsedShards = structures.map((s) => s.parsed);
+  const parsed = parsedShards[0];
+  if (!parsed || parsedShards.some((p) => !p)) return done();
+  const m = parsed.metadata as unknown as Record<string, unknown>;
+  const tensorInfos = parsedShards.flatMap((p) => p?.tensorInfos ?? []);
+  if (shard) {
+    const count = Number(m["split.count"] ?? 0);
+    const tensorsCount = Number(m["split.tensors.count"] ?? -1);
+    const ok = count === total && tensorsCount === tensorInfos.length;
+    add("shards", ok, count !== total ? `split.count is ${count}, the file names say ${total}` : tensorsCount !== tensorInfos.length ? `split.tensors.count is ${tensorsCount}, the shards hold ${tensorInfos.length}` : `${total} shards holding all ${tensorInfos.length} tensors`);
+  } else if (Number(m["split.count"] ?? 1) > 1) {
+    add("shards", false, `split.count is ${String(m["split.count"])} but the file name is not <name>-0000i-of-0000n.gguf, so its other shards cannot be found`);
+  }
+  const arch = typeof m["general.architecture"] === "string" ? (m["general.architecture"] as string) : undefined;
+  // Adapters and importance matrices are GGUFs too, but carry no tokenizer or file type: only the structure applies.
+  const kind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
+  if (kind !== "model") {
+    add("kind", true, `general.type ${kind}: structural checks only`);
+    return done();
+  }
+  if (params.expect?.tensorCount !== undefined) {
+    add("tensor count", tensorInfos.length === params.expect.tensorCount, `${tensorInfos.length} tensors; the source implies ${params.expect.tensorCount}`);
+  }
+  const shapes = params.expect?.tensorShapes;
+  if (shapes) {
+    const have = new Map(tensorInfos.map((t) => [t.name, t.shape.map(Number)]));
+    const missing = Object.keys(shapes).find((name) => !have.has(name));
+    const different = Object.entries(shapes).find(([name, shape]) => have.has(name) && have.get(name)?.join("x") !== shape.join("x"));
+    add(
+      "tensor shapes",
+      !missing && !different,
+      missing ? `${missing} is missing` : different ? `${different[0]} is ${have.get(different[0])?.join("×") ?? ""}, the reference's is ${different[1].join("×")}` : `all ${Object.keys(shapes).length} tensors have the reference's shapes`,
+    );
+  }
+  add(
+    "architecture",
+    Boolean(arch) && (!params.architectures || params.architectures.includes(arch ?? "")),
+    !arch ? "general.architecture is missing" : params.architectures && !params.architectures.includes(arch) ? `general.architecture ${arch} is unknown to the pinned llama.cpp` : `general.architecture ${arch}`,
+  );
+
+  const fileType = typeof m["general.file_type"] === "number" ? (m["general.file_type"] as number) : undefined;
+  const weights = tensorInfos.filter((t) => t.shape.length >= 2);
+  if (fileType === undefined) add("file type", false, "general.file_type is missing");
+  else {
+    const expected = uniform[fileType];
+    const matching = weights.filter((t) => (expected === undefined ? !unquantized.has(t.dtype) : t.dtype === expected)).length;
+    const ok = weights.length === 0 || matching * 2 >= weights.length;
+    const what = expected === undefined ? "quantized" : ggmlTypeName(expected);
+    add("file type", ok, `general.file_type ${fileTypeName(fileType)}: ${matching} of ${weights.length} weight tensors are ${what}${ok ? "" : " — the file type does not match the tensors"}`);
+  }
+
+  const tokens = m["tokenizer.ggml.tokens"];
+  const model = m["tokenizer.ggml.model"];
+  const embd = tensorInfos.find((t) => t.name === "token_embd.weight");
+  const vocab = embd ? Number(embd.shape[1]) : typeof m[`${arch}.vocab_size`] === "number" ? (m[`${arch}.vocab_size`] as number) : undefined;
+  if (typeof model !== "string" || !Array.isArray(tokens)) {
+    add("tokenizer", false, `tokenizer ${typeof model !== "string" ? "model (tokenizer.ggml.model)" : "tokens (tokenizer.ggml.tokens)"} missing: llama.cpp cannot load this file`);
+  } else {
+    const countOk = vocab === undefined || tokens.length === vocab;
+    add("tokenizer", countOk, `${model} tokenizer with ${tokens.length} tokens${vocab !== undefined ? `; the embeddings have ${vocab} rows` : ""}`);
+    for (const key of ["bos", "eos"]) {
+      const id = m[`tokenizer.ggml.${key}_token_id`];
+      if (typeof id === "number") add(`${key} token`, id >= 0 && id < tokens.length, `${key} id ${id} of ${tokens.length} tokens`);
+    }
+  }
+  const ctx = m[`${arch}.context_length`];
+  add("context length", typeof ctx === "number" && ctx > 0, typeof ctx === "number" ? `${arch}.context_length ${ctx}` : `${arch}.context_length is missing`);
+  if (params.expect?.chatTemplate) {
+    const template = m["tokenizer.chat_template"];
+    add("chat template", typeof template === "string" && template.length > 0, typeof template === "string" ? `${template.length} characters` : "the source has a chat template, the GGUF does not");
+  }
+  const license = params.expect?.license;
+  if (license) {
+    const id = m["general.license"];
+    const link = m["general.license.link"];
+    const idOk = id === license.id;
+    const linkOk = !license.link || link === license.link;
+    add(
+      "license",
+      idOk && linkOk,
+      !idOk ? `general.license is ${typeof id === "string" ? id : "missing"}, the license policy says ${license.id}` : !linkOk ? `general.license.link is ${typeof link === "string" ? link : "missing"}, the terms say ${license.link ?? ""}` : `general.license ${license.id}${license.link ? `, general.license.link ${license.link}` : ""}`,
+    );
+  }
+  return done();
+}
+
+interface Structure {
+  checks: GgufCheck[];
+  parsed?: GGUFParseOutput;
+}
+
+/** One file's structure: magic, version, a readable header, every tensor inside it, and its exact length. */
+async function checkStructure(file: string): Promise<Structure> {
+  const checks: GgufCheck[] = [];
+  const add = (name: string, ok: boolean, fact: string) => checks.push({ name, ok, fact });
   const size = await stat(file).then((s) => s.size, () => -1);
   if (size < 0) {
     add("readable", false, "the file does not exist or cannot be read");
-    return done();
+    return { checks };
   }
   const handle = await open(file, "r");
   const magic = Buffer.alloc(4);
   await handle.read(magic, 0, 4, 0).finally(() => handle.close());
   const magicText = magic.toString("latin1");
   add("magic", magicText === "GGUF", magicText === "GGUF" ? "starts with GGUF" : `starts with ${JSON.stringify(magicText)}, not "GGUF": not a GGUF file`);
-  if (magicText !== "GGUF") return done();
+  if (magicText !== "GGUF") return { checks };
 
   let parsed: GGUFParseOutput;
   try {
     parsed = await gguf(file, { allowLocalFile: true });
   } catch (error) {
     add("header", false, `the header cannot be read: ${(error as Error).message}`);
-    return done();
+    return { checks };
   }
   const m = parsed.metadata as unknown as Record<string, unknown>;
   const version = Number(m.version);
@@ -86,52 +201,5 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const padded = dataOffset + Math.ceil(end / alignment) * alignment;
   const sizeOk = size >= minimal && size <= padded;
   add("file size", sizeOk, sizeOk ? `${size} bytes, as the header implies` : size < minimal ? `${size} bytes, but the header implies ${minimal}: the file is truncated` : `${size} bytes, but the header implies at most ${padded}: trailing data`);
-  const arch = typeof m["general.architecture"] === "string" ? (m["general.architecture"] as string) : undefined;
-  // Adapters and importance matrices are GGUFs too, but carry no tokenizer or file type: only the structure applies.
-  const kind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
-  if (kind !== "model") {
-    add("kind", true, `general.type ${kind}: structural checks only`);
-    return done();
-  }
-  if (params.expect?.tensorCount !== undefined) {
-    add("tensor count", parsed.tensorInfos.length === params.expect.tensorCount, `${parsed.tensorInfos.length} tensors; the source implies ${params.expect.tensorCount}`);
-  }
-  add(
-    "architecture",
-    Boolean(arch) && (!params.architectures || params.architectures.includes(arch ?? "")),
-    !arch ? "general.architecture is missing" : params.architectures && !params.architectures.includes(arch) ? `general.architecture ${arch} is unknown to the pinned llama.cpp` : `general.architecture ${arch}`,
-  );
-
-  const fileType = typeof m["general.file_type"] === "number" ? (m["general.file_type"] as number) : undefined;
-  const weights = parsed.tensorInfos.filter((t) => t.shape.length >= 2);
-  if (fileType === undefined) add("file type", false, "general.file_type is missing");
-  else {
-    const expected = uniform[fileType];
-    const matching = weights.filter((t) => (expected === undefined ? !unquantized.has(t.dtype) : t.dtype === expected)).length;
-    const ok = weights.length === 0 || matching * 2 >= weights.length;
-    const what = expected === undefined ? "quantized" : ggmlTypeName(expected);
-    add("file type", ok, `general.file_type ${fileTypeName(fileType)}: ${matching} of ${weights.length} weight tensors are ${what}${ok ? "" : " — the file type does not match the tensors"}`);
-  }
-
-  const tokens = m["tokenizer.ggml.tokens"];
-  const model = m["tokenizer.ggml.model"];
-  const embd = parsed.tensorInfos.find((t) => t.name === "token_embd.weight");
-  const vocab = embd ? Number(embd.shape[1]) : typeof m[`${arch}.vocab_size`] === "number" ? (m[`${arch}.vocab_size`] as number) : undefined;
-  if (typeof model !== "string" || !Array.isArray(tokens)) {
-    add("tokenizer", false, `tokenizer ${typeof model !== "string" ? "model (tokenizer.ggml.model)" : "tokens (tokenizer.ggml.tokens)"} missing: llama.cpp cannot load this file`);
-  } else {
-    const countOk = vocab === undefined || tokens.length === vocab;
-    add("tokenizer", countOk, `${model} tokenizer with ${tokens.length} tokens${vocab !== undefined ? `; the embeddings have ${vocab} rows` : ""}`);
-    for (const key of ["bos", "eos"]) {
-      const id = m[`tokenizer.ggml.${key}_token_id`];
-      if (typeof id === "number") add(`${key} token`, id >= 0 && id < tokens.length, `${key} id ${id} of ${tokens.length} tokens`);
-    }
-  }
-  const ctx = m[`${arch}.context_length`];
-  add("context length", typeof ctx === "number" && ctx > 0, typeof ctx === "number" ? `${arch}.context_length ${ctx}` : `${arch}.context_length is missing`);
-  if (params.expect?.chatTemplate) {
-    const template = m["tokenizer.chat_template"];
-    add("chat template", typeof template === "string" && template.length > 0, typeof template === "string" ? `${template.length} characters` : "the source has a chat template, the GGUF does not");
-  }
-  return done();
+  return { checks, parsed };
 }

@@ -19,6 +19,7 @@ export * from "./report-types.js";
 export * from "./rewrite-gguf-metadata.js";
 export * from "./run-tool.js";
 export * from "./sha256.js";
+export * from "./ship-license-files.js";
 export * from "./smoke-test.js";
 export * from "./suggest.js";
 export * from "./temp-path.js";

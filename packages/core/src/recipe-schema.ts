@@ -65,7 +65,25 @@ export const recipeSchema = {
         tags: { type: "array", items: { type: "string", minLength: 1 }, description: "general.tags" },
         languages: { type: "array", items: { type: "string", minLength: 1 }, description: "general.languages" },
         baseModels: { type: "array", items: { type: "object", additionalProperties: false, required: ["name"], properties: referenceProperties }, description: "general.base_model.N.*" },
-        datasets: { type: "array", items: { type: "object", additionalProperties: false, required: ["name"], properties: referenceProperties }, description: "general.dataset.N.*" },
+        datasets: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name"],
+            properties: { ...referenceProperties, license: { type: "string", minLength: 1, description: "The dataset's license (a Hub id): a stricter one than the model's stops the run unless metadata.license declares it." } },
+          },
+          description: "general.dataset.N.*",
+        },
+      },
+    },
+    licensePolicy: {
+      type: "object",
+      additionalProperties: false,
+      description: "The license policy: the license comes from metadata.license or the source's model card and LICENSE files; license and notice files are copied into the output folder.",
+      properties: {
+        acceptNonCommercial: { type: "boolean", default: false, description: "Acknowledge that the result's license forbids commercial use (cc-by-nc-*, research licenses); without it such a run stops." },
+        files: { type: "array", items: { type: "string", minLength: 1 }, description: "More license or notice files to ship with the model, relative to the recipe's folder." },
       },
     },
     source: {

@@ -51,6 +51,8 @@ export interface RunReport {
   tools: ToolVersions;
   stages: StageTiming[];
   artifacts: Artifact[];
+  /** The license the outputs carry (general.license), where it comes from, and the files shipped with them. */
+  license?: { id: string; name?: string; link?: string; from: string; files: string[]; warnings: string[] };
   /** Structural checks of every GGUF artifact, by path; a failed check not in `allowed` fails the run. */
   validation?: { allowed: string[]; files: Record<string, { ok: boolean; checks: { name: string; ok: boolean; fact: string }[] }> };
 }

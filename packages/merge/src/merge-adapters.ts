@@ -22,9 +22,20 @@ export interface MergeAdaptersParams {
   outDir: string;
   /** The merged model's name: file `<name>-<TYPE>.gguf` and general.name. */
   name: string;
+  /** The recipe's metadata.baseModels: listed first in general.base_model.N.*, with the merge's base after them. */
+  baseModels?: BaseModelRef[];
   toolchain: Toolchain;
   force?: boolean;
   signal?: AbortSignal;
+}
+
+/** A general.base_model.N entry. */
+export interface BaseModelRef {
+  name: string;
+  organization?: string;
+  version?: string;
+  url?: string;
+  repoUrl?: string;
 }
 
 /**
@@ -36,12 +47,12 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
   const { toolchain } = params;
   const sig = params.signal ? { signal: params.signal } : {};
   const type = params.base.ggufType ?? "F16";
-  const baseName = baseModelName(params.source);
+  const bases = combineBaseModels(params.baseModels ?? [], baseModelName(params.source));
   return yield* produceArtifact({
     stage: "merge",
     outDir: params.outDir,
     path: `${params.name}-${type}.gguf`,
-    cacheKey: stableKey({ stage: "merge", base: params.base.sha256, adapters: params.adapters.map((a) => ({ sha256: a.artifact.sha256, scale: a.scale, name: a.name })), name: params.name, commit: toolchain.commit }),
+    cacheKey: stableKey({ stage: "merge", base: params.base.sha256, bases, adapters: params.adapters.map((a) => ({ sha256: a.artifact.sha256, scale: a.scale, name: a.name })), name: params.name, commit: toolchain.commit }),
     title: `Merge ${params.adapters.map((a) => `${a.name}×${a.scale}`).join(" + ")} into ${params.base.path}`,
     force: params.force ?? false,
     ...sig,
@@ -76,7 +87,7 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
           "general.name": ggufValue.string(params.name),
           // llama-export-lora labels its output F16 whatever the tensors are; the merged tensors keep the base's type.
           ...(typeof fileType === "number" ? { "general.file_type": ggufValue.uint32(fileType) } : {}),
-          ...baseModelKeys(baseName),
+          ...baseModelKeys(bases),
           "merge.adapter_count": ggufValue.uint32(params.adapters.length),
         };
         params.adapters.forEach((a, i) => {
@@ -87,7 +98,9 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
           set[`merge.adapter.${i}.sha256`] = ggufValue.string(a.artifact.sha256);
         });
         yield { type: "progress", stage: "merge", message: "stamping general.name, general.base_model.*, merge.adapter.*" };
-        await rewriteGgufMetadata({ input: exported, output: partial, set, remove: ["general.base_model.0.repo_url"], ...sig });
+        // The converter stamped the recipe's base models into the base; they are replaced whole, so none is left over.
+        const stale = Object.keys((await readGguf({ file: exported })).metadata).filter((k) => k.startsWith("general.base_model.") && !(k in set));
+        await rewriteGgufMetadata({ input: exported, output: partial, set, remove: stale, ...sig });
       } finally {
         for (const step of steps) await rm(step, { force: true });
       }
@@ -96,13 +109,21 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
   });
 }
 
-/** general.base_model.count/0.name/0.repo_url for one base. */
-export function baseModelKeys(base: { name: string; repoUrl?: string }): Record<string, TypedValue> {
-  return {
-    "general.base_model.count": ggufValue.uint32(1),
-    "general.base_model.0.name": ggufValue.string(base.name),
-    ...(base.repoUrl ? { "general.base_model.0.repo_url": ggufValue.string(base.repoUrl) } : {}),
-  };
+/** general.base_model.count and general.base_model.N.* for each base. */
+export function baseModelKeys(bases: BaseModelRef | BaseModelRef[]): Record<string, TypedValue> {
+  const list = Array.isArray(bases) ? bases : [bases];
+  const keys: Record<string, TypedValue> = { "general.base_model.count": ggufValue.uint32(list.length) };
+  list.forEach((base, i) => {
+    const fields: [string, string | undefined][] = [["name", base.name], ["organization", base.organization], ["version", base.version], ["url", base.url], ["repo_url", base.repoUrl]];
+    for (const [field, value] of fields) if (value) keys[`general.base_model.${i}.${field}`] = ggufValue.string(value);
+  });
+  return keys;
+}
+
+/** The recipe's base models, then the merge's own base unless the recipe already names it (by name or repository). */
+export function combineBaseModels(declared: BaseModelRef[], mergeBase: BaseModelRef): BaseModelRef[] {
+  const same = (a: BaseModelRef) => a.name.toLowerCase() === mergeBase.name.toLowerCase() || (Boolean(a.repoUrl) && a.repoUrl === mergeBase.repoUrl);
+  return declared.some(same) ? declared : [...declared, mergeBase];
 }
 
 /** The base model's name for metadata: its Hub id when config.json knows it, else the folder's name. */
