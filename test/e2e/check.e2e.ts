@@ -133,7 +133,8 @@ describe("inspect --check: structural checks on any GGUF", () => {
       organization: "Example Org",
       description: "A tiny test model.",
       url: "https://example.org/tiny",
-      license: "mit",
+      // The source's card says apache-2.0: a recipe may restate it, not contradict it.
+      license: "apache-2.0",
       licenseLink: "https://example.org/tiny/LICENSE",
       tags: ["tiny", "test"],
       languages: ["en", "fr"],
@@ -149,7 +150,7 @@ describe("inspect --check: structural checks on any GGUF", () => {
       "general.organization": "Example Org",
       "general.description": "A tiny test model.",
       "general.url": "https://example.org/tiny",
-      "general.license": "mit",
+      "general.license": "apache-2.0",
       "general.license.link": "https://example.org/tiny/LICENSE",
       "general.tags": ["tiny", "test"],
       "general.languages": ["en", "fr"],

@@ -59,7 +59,8 @@ describe("convert: the tiny model through `pipeline run`", () => {
       schemaVersion: 1,
       recipe: { path: recipe, sha256: createHash("sha256").update(await readFile(recipe)).digest("hex") },
       tools: { llamaCppCommit: readPin().source.llamaCppCommit, packages: { torch: expect.any(String), transformers: expect.any(String) } },
-      stages: [expect.objectContaining({ stage: "toolchain" }), expect.objectContaining({ stage: "convert", cached: false }), expect.objectContaining({ stage: "validate" })],
+      stages: [expect.objectContaining({ stage: "toolchain" }), expect.objectContaining({ stage: "convert", cached: false }), expect.objectContaining({ stage: "license" }), expect.objectContaining({ stage: "validate" })],
+      license: { id: "apache-2.0", from: expect.stringMatching(/README\.md \(license\)$/) as unknown, files: [], warnings: [] },
       validation: { allowed: [], files: { "Tiny-Llama-F32.gguf": { ok: true } } },
     });
     expect(report.artifacts).toEqual([
@@ -163,7 +164,7 @@ describe("convert: the tiny model through `pipeline run`", () => {
     expect(convertBefore?.bytes).toBeLessThan(real * 3);
     expect(before.output.freeBytes).toBeGreaterThan(0);
     const after = await cli(["plan", recipe, "--json"]);
-    expect(JSON.parse(after.stdout)).toMatchObject({ steps: [{ stage: "toolchain", cached: true }, { stage: "convert", cached: true, bytes: 0 }], output: { needBytes: 0 } });
+    expect(JSON.parse(after.stdout)).toMatchObject({ steps: [{ stage: "toolchain", cached: true }, { stage: "convert", cached: true, bytes: 0 }, { stage: "license", what: expect.stringMatching(/^apache-2\.0 \(from .*README\.md \(license\)\)$/) as unknown }], output: { needBytes: 0 } });
   });
 
   it("should inspect the result with metadata, tensor summary and a memory estimate", async () => {

@@ -38,7 +38,7 @@ export interface PlanCommandOutput {
 
 /** `pipeline plan RECIPE`: what would run, what is cached, and the disk space needed against what is free. */
 export async function planCommand(params: PlanCommandParams): Promise<PlanCommandOutput> {
-  const { loaded, source, override, merge, adapters } = await prepareRecipe(params);
+  const { loaded, source, override, merge, adapters, metadata, license } = await prepareRecipe(params);
   // With adapters merged, the base is converted as `<name>-base` and the quants come from the merged model.
   const convertName = merge ? `${loaded.name}-base` : loaded.name;
   const toolchain = await describeToolchain({ ...(params.env ? { env: params.env } : {}), override });
@@ -57,7 +57,7 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
   const inputs = [];
   for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
-  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName, inputs, ...(loaded.recipe.metadata ? { metadata: loaded.recipe.metadata } : {}) });
+  const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName, inputs, metadata });
   const converted = params.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
   const plan = planConvert({ source, outtype: loaded.outtype });
   steps.push({ stage: "convert", what: `${source.dir} → ${convertName}-${plan.type}.gguf (~${formatBytes(plan.estimatedBytes)})`, cached: Boolean(converted), bytes: converted ? 0 : plan.estimatedBytes });
@@ -85,6 +85,8 @@ export async function planCommand(params: PlanCommandParams): Promise<PlanComman
     const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
     steps.push({ stage: "quantize", what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(done), bytes: done ? 0 : bytes });
   }
+  const licenseFiles = [...license.ship, ...license.write].map((f) => f.to);
+  steps.push({ stage: "license", what: `${license.license} (from ${license.from})${licenseFiles.length ? `; ships ${licenseFiles.join(", ")}` : ""}`, cached: licenseFiles.length === 0, bytes: 0 });
   if (loaded.recipe.evaluate && jobs.length > 0) steps.push({ stage: "evaluate", what: "llama-perplexity on the reference and each quant (cached per file)", cached: false, bytes: 0 });
   const sum = (stage: (s: PlannedStep) => boolean) => steps.filter(stage).reduce((total, s) => total + s.bytes, 0);
   const output = { dir: loaded.outDir, needBytes: sum((s) => s.stage !== "toolchain"), freeBytes: await freeSpace(loaded.outDir) };

@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { findLicense, InputError, judgeLicense, loadRecipe, resolveFrom, type LicenseVerdict, type LoadedRecipe } from "@gguf-pipeline/core";
-import { inspectSource, pinnedConverterArchitectures, type SourceModel } from "@gguf-pipeline/convert";
+import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe } from "@gguf-pipeline/quantize";
 import { AdapterError, inspectAdapter, type AdapterInfo } from "@gguf-pipeline/merge";
@@ -33,6 +33,8 @@ export interface PreparedRecipe {
   merge: boolean;
   /** The license the outputs carry, and the files that travel with them. */
   license: LicenseVerdict;
+  /** What convert stamps into general.*: the recipe's metadata with the license policy's verdict. */
+  metadata: RecipeMetadata;
 }
 
 /**
@@ -63,7 +65,9 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     adapters.push({ info, name, scale: entry.scale ?? 1 });
   }
   const license = await prepareLicense(loaded, source, adapters, params.file);
-  return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false, license };
+  const { license: id, name: licenseName, link: licenseLink } = license;
+  const metadata: RecipeMetadata = { ...loaded.recipe.metadata, license: id, ...(licenseName ? { licenseName } : {}), ...(licenseLink ? { licenseLink } : {}) };
+  return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false, license, metadata };
 }
 
 /** The license policy, judged before anything runs: the recipe's declaration, the source's card and files, each adapter's. */

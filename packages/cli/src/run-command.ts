@@ -103,10 +103,7 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
         if (!toolchain) throw new Error("toolchain step did not run");
         // A model that gets adapters merged is converted as `<name>-base`; the merged model takes `<name>`.
         const name = prepared.merge ? `${loaded.name}-base` : loaded.name;
-        // The license policy's verdict is stamped with the recipe's metadata: general.license, .name, .link.
-        const { license: id, name: licenseName, link: licenseLink } = prepared.license;
-        const metadata = { ...loaded.recipe.metadata, license: id, ...(licenseName ? { licenseName } : {}), ...(licenseLink ? { licenseLink } : {}) };
-        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, metadata, toolchain, force, ...sig }), emit);
+        c.convert = await drain(convertModel({ source: c.prepared.source, outDir: loaded.outDir, name, outtype: loaded.outtype, metadata: prepared.metadata, toolchain, force, ...sig }), emit);
         c.timings.push({ stage: "convert", seconds: c.convert.seconds, cached: c.convert.cached });
         c.artifacts.push(c.convert.artifact);
         c.intermediate = c.convert.artifact;
