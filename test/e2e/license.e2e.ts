@@ -75,4 +75,15 @@ describe("license policy in a run", () => {
     expect(await meta(join(work, "out", "model-F32.gguf"))).toMatchObject({ "general.license": "other", "general.license.name": "kind-use", "general.license.link": "LICENSE.txt" });
     expect(await readFile(join(work, "out", "LICENSE.txt"), "utf8")).toBe("Use these weights kindly.\n");
   });
+
+  it("a stricter license declared over a permissive card: the card's license_link does not survive into the GGUF", async () => {
+    const { work } = await tinyWithCard("mit", ["LICENSE"]);
+    const result = await cli(["run", await writeRecipe(work, { metadata: { license: "cc-by-nc-4.0" }, licensePolicy: { acceptNonCommercial: true }, source: { path: "model" }, convert: { outtype: "f32" }, validate: { smoke: "none" } })]);
+    expect(result.exitCode, result.all).toBe(0);
+    const m = await meta(join(work, "out", "model-F32.gguf"));
+    expect(m["general.license"]).toBe("cc-by-nc-4.0");
+    expect(m).not.toHaveProperty("general.license.link");
+    // The source's MIT text still ships: its notice must be kept.
+    expect(await readFile(join(work, "out", "LICENSE"), "utf8")).toMatch(/^MIT License/);
+  });
 });

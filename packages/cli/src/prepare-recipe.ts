@@ -88,6 +88,7 @@ async function prepareLicense(loaded: LoadedRecipe, source: SourceModel, adapter
     datasets: (metadata?.datasets ?? []).map((d) => ({ name: d.name, ...(d.license ? { license: d.license } : {}) })),
     acceptNonCommercial: licensePolicy?.acceptNonCommercial ?? false,
     extraFiles,
+    relativeTo: loaded.dir,
   });
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, shipLicenseFiles, smokeTest, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
 import { convertAdapter, mergeAdapters } from "@gguf-pipeline/merge";
@@ -316,8 +316,8 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
       id: prepared.license.license,
       ...(prepared.license.name ? { name: prepared.license.name } : {}),
       ...(prepared.license.link ? { link: prepared.license.link } : {}),
-      // Paths in the report are the recipe folder's, so a published report.json names no local folders.
-      from: prepared.license.from.split(`${loaded.dir}${sep}`).join(""),
+      // Relative to the recipe's folder, so a published report.json names no local folders.
+      from: prepared.license.from,
       files: ctx.artifacts.filter((a) => a.stage === "license").map((a) => a.path),
       warnings: prepared.license.warnings,
     },

@@ -92,11 +92,18 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
       if (event) yield event;
     }
     const license = params.metadata?.license;
-    if (license && (await readGguf({ file: partial })).metadata["general.license"] !== license) {
-      // The converter takes general.license from the model card only: the recipe's wins, written into the header.
-      const stamped = `${partial}.license`;
-      await rewriteGgufMetadata({ input: partial, output: stamped, set: { "general.license": ggufValue.string(license) }, ...(params.signal ? { signal: params.signal } : {}) });
-      await rename(stamped, partial);
+    if (license) {
+      // The converter takes general.license only from the model card, and the card's license_name/link even when
+      // the recipe's license is another: the header is made to say exactly what the license policy decided.
+      const wanted = { "general.license": license, "general.license.name": params.metadata?.licenseName, "general.license.link": params.metadata?.licenseLink };
+      const have = (await readGguf({ file: partial })).metadata;
+      const set = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => v !== undefined && have[k] !== v).map(([k, v]) => [k, ggufValue.string(v ?? "")]));
+      const remove = Object.entries(wanted).filter(([k, v]) => v === undefined && k in have).map(([k]) => k);
+      if (Object.keys(set).length > 0 || remove.length > 0) {
+        const stamped = `${partial}.license`;
+        await rewriteGgufMetadata({ input: partial, output: stamped, set, remove, ...(params.signal ? { signal: params.signal } : {}) });
+        await rename(stamped, partial);
+      }
     }
     const header = await readGguf({ file: partial });
     const type = header.fileType ?? outtype.toUpperCase();

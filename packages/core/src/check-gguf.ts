@@ -49,7 +49,8 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
 
   // A shard set (<prefix>-00001-of-0000N.gguf) is one model: every shard gets the structural checks, and the model
   // checks see the first shard's metadata with the tensors of all of them.
-  const shard = parseGgufShardFilename(basename(file));
+  const named = parseGgufShardFilename(basename(file));
+  const shard = named && Number(named.total) >= 1 ? named : undefined;
   const total = shard ? Number(shard.total) : 1;
   const files = shard ? Array.from({ length: total }, (_, i) => join(dirname(file), `${shard.prefix}-${String(i + 1).padStart(5, "0")}-of-${shard.total}.gguf`)) : [file];
   const structures = [];
@@ -69,8 +70,21 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   if (shard) {
     const count = Number(m["split.count"] ?? 0);
     const tensorsCount = Number(m["split.tensors.count"] ?? -1);
-    const ok = count === total && tensorsCount === tensorInfos.length;
-    add("shards", ok, count !== total ? `split.count is ${count}, the file names say ${total}` : tensorsCount !== tensorInfos.length ? `split.tensors.count is ${tensorsCount}, the shards hold ${tensorInfos.length}` : `${total} shards holding all ${tensorInfos.length} tensors`);
+    // Each shard says which it is (split.no counts from 0) and of how many: a stale shard of another split shows here.
+    const metas = parsedShards.map((p) => (p?.metadata ?? {}) as unknown as Record<string, unknown>);
+    const misplaced = metas.findIndex((sm, i) => Number(sm["split.no"] ?? -1) !== i || Number(sm["split.count"] ?? -1) !== total);
+    const ok = count === total && tensorsCount === tensorInfos.length && misplaced < 0;
+    add(
+      "shards",
+      ok,
+      count !== total
+        ? `split.count is ${count}, the file names say ${total}`
+        : tensorsCount !== tensorInfos.length
+          ? `split.tensors.count is ${tensorsCount}, the shards hold ${tensorInfos.length}`
+          : misplaced >= 0
+            ? `${basename(files[misplaced] ?? "")} says it is split.no ${String(metas[misplaced]?.["split.no"])} of ${String(metas[misplaced]?.["split.count"])}: it belongs to another split`
+            : `${total} shards holding all ${tensorInfos.length} tensors`,
+    );
   } else if (Number(m["split.count"] ?? 1) > 1) {
     add("shards", false, `split.count is ${String(m["split.count"])} but the file name is not <name>-0000i-of-0000n.gguf, so its other shards cannot be found`);
   }
@@ -137,11 +151,12 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
     const id = m["general.license"];
     const link = m["general.license.link"];
     const idOk = id === license.id;
-    const linkOk = !license.link || link === license.link;
+    // No link in the verdict means none belongs in the file: a card's link to other terms must not survive.
+    const linkOk = (link ?? undefined) === license.link;
     add(
       "license",
       idOk && linkOk,
-      !idOk ? `general.license is ${typeof id === "string" ? id : "missing"}, the license policy says ${license.id}` : !linkOk ? `general.license.link is ${typeof link === "string" ? link : "missing"}, the terms say ${license.link ?? ""}` : `general.license ${license.id}${license.link ? `, general.license.link ${license.link}` : ""}`,
+      !idOk ? `general.license is ${typeof id === "string" ? id : "missing"}, the license policy says ${license.id}` : !linkOk ? `general.license.link is ${typeof link === "string" ? link : "missing"}, the license policy says ${license.link ?? "none"}` : `general.license ${license.id}${license.link ? `, general.license.link ${license.link}` : ""}`,
     );
   }
   return done();

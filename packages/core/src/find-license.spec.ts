@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,5 +61,40 @@ describe("findLicense", () => {
     const dir = await mkdtemp(join(tmpdir(), "find-license-"));
     await writeFile(join(dir, "README.md"), "---\nlicense: [apache-2.0\n---\n");
     expect((await findLicense({ dir })).cardError?.message).toMatch(/does not parse/);
+  });
+
+  it("should follow symlinks, as in a Hub cache snapshot", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
+    for (const name of ["README.md", "LICENSE", "USE_POLICY.md"]) await symlink(join(at("llama3.1"), name), join(dir, name));
+    const found = await findLicense({ dir: `${dir}/` });
+    expect(found).toMatchObject({ id: "llama3.1", files: [join(dir, "LICENSE"), join(dir, "USE_POLICY.md")] });
+    expect(found.conflict).toBeUndefined();
+  });
+
+  it("should treat `license: unknown` as no license", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
+    await writeFile(join(dir, "README.md"), "---\nlicense: unknown\n---\n");
+    expect(await findLicense({ dir })).toMatchObject({ claims: [] });
+  });
+
+  it("should read a card's list of licenses as alternatives", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
+    await writeFile(join(dir, "README.md"), "---\nlicense:\n- apache-2.0\n- mit\n---\n");
+    expect(await findLicense({ dir })).toMatchObject({ id: "apache-2.0", alternatives: ["apache-2.0", "mit"] });
+  });
+
+  it("should read `other` over a known license text as that license, and ship the file license_link names", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
+    await writeFile(join(dir, "README.md"), "---\nlicense: other\nlicense_link: ./MODEL_LICENSE\n---\n");
+    await copyFile(join(at("llama3.1"), "LICENSE"), join(dir, "MODEL_LICENSE"));
+    expect(await findLicense({ dir })).toMatchObject({ id: "llama3.1", files: [join(dir, "MODEL_LICENSE")] });
+  });
+
+  it("should tell the Boost text from MIT, and a license's title from licenses it mentions", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
+    await writeFile(join(dir, "LICENSE"), "Boost Software License - Version 1.0 - August 17th, 2003\n\nPermission is hereby granted, free of charge, to any person\n");
+    expect((await findLicense({ dir })).id).toBe("bsl-1.0");
+    await writeFile(join(dir, "LICENSE"), "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nThis replaces the Llama 2 Community License for this model.\n");
+    expect((await findLicense({ dir })).id).toBe("llama3.2");
   });
 });

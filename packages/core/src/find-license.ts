@@ -1,5 +1,5 @@
-import { open, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { open, readdir, stat } from "node:fs/promises";
+import { basename, isAbsolute, join, normalize, resolve } from "node:path";
 import { normalizeLicense } from "./normalize-license.js";
 import { readModelCard } from "./read-model-card.js";
 
@@ -24,6 +24,8 @@ export interface FindLicenseOutput {
   dir: string;
   /** The Hub license id the folder declares; undefined when nothing declares one. */
   id?: string;
+  /** A card that lists several licenses: the ids, any of which the recipe may choose. */
+  alternatives?: string[];
   /** license_name from the model card (for license: other). */
   name?: string;
   /** license_link from the model card: a URL, or a file in the repository. */
@@ -50,7 +52,8 @@ const licenseTexts: [RegExp, string][] = [
   [/llama 3 community license/, "llama3"],
   [/gemma terms of use/, "gemma"],
   [/apache license,? version 2\.0/, "apache-2.0"],
-  [/^mit license|permission is hereby granted, free of charge/, "mit"],
+  [/boost software license/, "bsl-1.0"],
+  [/mit license|permission is hereby granted, free of charge/, "mit"],
   [/attribution-noncommercial-sharealike 4\.0/, "cc-by-nc-sa-4.0"],
   [/attribution-noncommercial-noderivatives 4\.0/, "cc-by-nc-nd-4.0"],
   [/attribution-noncommercial 4\.0/, "cc-by-nc-4.0"],
@@ -75,42 +78,58 @@ const licenseTexts: [RegExp, string][] = [
  * name different licenses is reported as a conflict; a license file nobody can identify counts as `other`.
  */
 export async function findLicense(params: FindLicenseParams): Promise<FindLicenseOutput> {
-  const { dir } = params;
+  const dir = resolve(params.dir);
   const claims: LicenseClaim[] = [];
   const cardFile = join(dir, "README.md");
   const card = await readModelCard({ file: cardFile });
   const fm = card.frontMatter;
-  const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : undefined);
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v).trim() || undefined : undefined);
   const name = text(fm.license_name);
   const link = text(fm.license_link);
-  for (const value of (Array.isArray(fm.license) ? fm.license : [fm.license]).map(text).filter((v): v is string => Boolean(v))) {
+  // "unknown" says no more than a missing license; a list gives alternatives, which the recipe chooses between.
+  const values = (Array.isArray(fm.license) ? fm.license : [fm.license]).map(text).filter((v): v is string => Boolean(v) && v?.toLowerCase() !== "unknown");
+  for (const value of values) {
     let id = normalizeLicense({ value });
     // Older cards say `license: other` with a name the Hub has since given an id (license_name: llama3).
     if (id === "other" && name) id = normalizeLicense({ value: name }) ?? "other";
     claims.push({ file: cardFile, field: "license", value, ...(id ? { id } : {}) });
   }
+
+  // Hub cache snapshots are folders of symlinks: a link to a file is a file.
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files = entries.filter((e) => e.isFile() && licenseFileName.test(e.name)).map((e) => join(dir, e.name)).sort();
-  for (const file of files) {
-    if (noticeOnly.test(file.slice(dir.length + 1))) continue;
-    const head = await readHead(file);
-    const found = licenseTexts.find(([pattern]) => pattern.test(head));
-    claims.push({ file, field: "text", value: found ? `the ${found[1]} text` : "a license text", id: found?.[1] ?? "other" });
+  const names: string[] = [];
+  for (const e of entries) {
+    const isFile = e.isFile() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((st) => st.isFile(), () => false)));
+    if (isFile && licenseFileName.test(e.name)) names.push(e.name);
+  }
+  // A license_link naming a file in the folder (LICENSE, ./MODEL_LICENSE) makes that file a license file too.
+  const linked = link && !/^[a-z]+:\/\//i.test(link) ? normalize(link).replace(/^\.\//, "") : undefined;
+  if (linked && !linked.includes("/") && !isAbsolute(linked) && !names.includes(linked)) {
+    if (await stat(join(dir, linked)).then((st) => st.isFile(), () => false)) names.push(linked);
+  }
+  names.sort();
+  const files = names.map((n) => join(dir, n));
+  for (const fileName of names) {
+    if (noticeOnly.test(basename(fileName))) continue;
+    const file = join(dir, fileName);
+    const id = identifyLicenseText(await readHead(file).catch(() => ""));
+    claims.push({ file, field: "text", value: id ? `the ${id} text` : "a license text", id: id ?? "other" });
   }
 
   const cardClaims = claims.filter((c) => c.field === "license");
   const fileClaims = claims.filter((c) => c.field === "text");
-  const ids = [...new Set(cardClaims.map((c) => c.id ?? c.value))];
-  let conflict: string | undefined;
-  if (ids.length > 1) conflict = `${cardFile} lists several licenses (${ids.join(", ")})`;
-  const cardId = cardClaims[0]?.id;
-  // A card that names a license wins over its files; "other" is whatever its files say, so it contradicts none.
-  const contradicting = cardId && cardId !== "other" ? fileClaims.find((c) => c.id !== "other" && c.id !== cardId) : undefined;
-  if (!conflict && contradicting) conflict = `${cardFile} says ${cardId} but ${contradicting.file} is ${contradicting.value}`;
-  const id = cardClaims.length > 0 ? cardId : fileClaims.find((c) => c.id !== "other")?.id ?? fileClaims[0]?.id;
+  const alternatives = [...new Set(cardClaims.map((c) => c.id).filter((id): id is string => Boolean(id)))];
+  let cardId = cardClaims[0]?.id;
+  const knownFile = fileClaims.find((c) => c.id !== "other");
+  // `other` is whatever its files say: a card that says other over the Llama 3.1 text is llama3.1.
+  if (cardId === "other" && alternatives.length === 1 && knownFile?.id) cardId = knownFile.id;
+  const contradicting = cardId && cardId !== "other" && alternatives.length === 1 ? fileClaims.find((c) => c.id !== "other" && c.id !== cardId) : undefined;
+  const conflict = contradicting ? `${cardFile} says ${cardId} but ${contradicting.file} is ${contradicting.value}` : undefined;
+  const id = cardClaims.length > 0 ? cardId : knownFile?.id ?? fileClaims[0]?.id;
   return {
     dir,
     ...(id ? { id } : {}),
+    ...(alternatives.length > 1 ? { alternatives } : {}),
     ...(name ? { name } : {}),
     ...(link ? { link } : {}),
     claims,
@@ -118,6 +137,16 @@ export async function findLicense(params: FindLicenseParams): Promise<FindLicens
     ...(conflict ? { conflict } : {}),
     ...(card.error ? { cardError: { file: cardFile, message: card.error } } : {}),
   };
+}
+
+/** The license a text is, by the pattern that matches earliest (a license's title comes first; others it mentions later). */
+function identifyLicenseText(head: string): string | undefined {
+  let best: { at: number; id: string } | undefined;
+  for (const [pattern, id] of licenseTexts) {
+    const at = head.search(pattern);
+    if (at >= 0 && (!best || at < best.at)) best = { at, id };
+  }
+  return best?.id;
 }
 
 /** The first 4 KB of a file, lower-cased with its whitespace folded, enough for a license's title. */

@@ -41,7 +41,7 @@ describe("judgeLicense on real-world model cards", () => {
   it("llama3.1 without its license file: refused, naming the folder", async () => {
     const source = { ...(await findLicense({ dir: at("llama3.1") })), files: [] };
     const line = await refusal(Promise.resolve().then(() => judgeLicense({ recipeFile, source })));
-    expect(line).toMatch(/llama3\.1: llama3\.1 requires its license text to travel with the model.* — put the license file in the source folder/);
+    expect(line).toMatch(/llama3\.1: llama3\.1 requires its license text to travel with the model, and there is no LICENSE file — put the license file in the source folder/);
   });
 
   it("gemma: passes and writes the Notice the Gemma terms require", async () => {
@@ -100,15 +100,19 @@ describe("judgeLicense rules", () => {
     expect(await judge("apache-2.0", { adapters, declared: { license: "cc-by-nc-4.0" }, acceptNonCommercial: true })).toMatchObject({ license: "cc-by-nc-4.0" });
   });
 
-  it("should refuse to relabel a restricted source as the adapter's license", async () => {
+  it("should let a restricted source carry a stricter adapter's license, still shipping the source's terms", async () => {
     const adapters = [{ name: "nc", found: await findLicense({ dir: at("adapter-cc-by-nc-4.0") }) }];
-    expect(await refusal(judge("llama3.1", { adapters, declared: { license: "cc-by-nc-4.0" }, acceptNonCommercial: true }))).toMatch(/metadata\.license is cc-by-nc-4\.0 but .* says llama3\.1/);
+    const verdict = await judge("llama3.1", { adapters, declared: { license: "cc-by-nc-4.0" }, acceptNonCommercial: true });
+    expect(verdict).toMatchObject({ license: "cc-by-nc-4.0" });
+    expect(verdict.ship.map((s) => s.to)).toEqual(["LICENSE", "USE_POLICY.md"]);
+    // Without the adapter, the same declaration drops Llama's terms: refused.
+    expect(await refusal(judge("llama3.1", { declared: { license: "cc-by-nc-4.0" }, acceptNonCommercial: true }))).toMatch(/metadata\.license is cc-by-nc-4\.0 but .* says llama3\.1/);
   });
 
   it("should warn about an adapter without a license (PEFT's default card) and take it as the model's", async () => {
     const adapters = [{ name: "plain", found: await findLicense({ dir: at("adapter-peft-default") }) }];
     const verdict = await judge("apache-2.0", { adapters });
-    expect(verdict.warnings).toEqual([expect.stringMatching(/adapter "plain" declares no license; it is taken to be under apache-2\.0/)]);
+    expect(verdict.warnings).toEqual([expect.stringMatching(/adapter "plain" declares no license; it is taken to be under the model's/)]);
   });
 
   it("should refuse a dataset stricter than the model unless declared", async () => {
@@ -122,5 +126,27 @@ describe("judgeLicense rules", () => {
     const adapters = [{ name: "tuned", found: { ...(await findLicense({ dir: at("mit") })) } }];
     const verdict = await judge("llama3.1", { adapters });
     expect(verdict.ship.map((s) => s.to)).toEqual(["LICENSE", "USE_POLICY.md", "tuned.LICENSE"]);
+  });
+
+  it("should not count an adapter's license or a use policy alone as the model's terms", async () => {
+    const adapters = [{ name: "tuned", found: await findLicense({ dir: at("mit") }) }];
+    // Gemma's Notice is still written when only an adapter ships a LICENSE.
+    expect((await judge("gemma", { adapters })).write.map((w) => w.to)).toEqual(["NOTICE"]);
+    const llama = await findLicense({ dir: at("llama3.1") });
+    const onlyPolicy = { ...llama, files: llama.files.filter((f) => f.endsWith("USE_POLICY.md")) };
+    expect(await refusal(Promise.resolve().then(() => judgeLicense({ recipeFile, source: onlyPolicy, adapters })))).toMatch(/llama3\.1 requires its license text to travel with the model, and there is no LICENSE file \(only USE_POLICY\.md\)/);
+  });
+
+  it("should let the recipe choose among the licenses a card lists, and refuse to guess", async () => {
+    const source = { ...(await findLicense({ dir: at("apache-2.0") })), id: "apache-2.0", alternatives: ["apache-2.0", "mit"] };
+    expect(await refusal(Promise.resolve().then(() => judgeLicense({ recipeFile, source })))).toMatch(/README\.md: the model card lists several licenses \(apache-2\.0, mit\) — choose one as metadata\.license/);
+    expect(judgeLicense({ recipeFile, source, declared: { license: "mit" } })).toMatchObject({ license: "mit" });
+  });
+
+  it("should write paths relative to the recipe's folder in what the report keeps", async () => {
+    const adapters = [{ name: "plain", found: await findLicense({ dir: at("adapter-peft-default") }) }];
+    const verdict = await judge("llama3.1", { adapters, relativeTo: fixtures });
+    expect(verdict.from).toBe(join("llama3.1", "README.md") + " (license)");
+    expect(verdict.warnings).toEqual(['adapter-peft-default: adapter "plain" declares no license; it is taken to be under the model\'s']);
   });
 });

@@ -1,4 +1,4 @@
-import { basename } from "node:path";
+import { basename, join, normalize, relative } from "node:path";
 import { LicenseError } from "./errors.js";
 import type { FindLicenseOutput } from "./find-license.js";
 import { hubLicenses, licenseRestrictions, type LicenseTerms } from "./license-table.js";
@@ -18,6 +18,8 @@ export interface JudgeLicenseParams {
   acceptNonCommercial?: boolean;
   /** More license or notice files the recipe ships (absolute paths). */
   extraFiles?: string[];
+  /** Paths in `from` and in warnings are written relative to this folder (the recipe's), so reports name no local folders. */
+  relativeTo?: string;
 }
 
 export interface LicenseVerdict {
@@ -48,82 +50,89 @@ export interface LicenseVerdict {
 export function judgeLicense(params: JudgeLicenseParams): LicenseVerdict {
   const { recipeFile, source } = params;
   const warnings: string[] = [];
+  const show = (path: string) => (params.relativeTo ? relative(params.relativeTo, path) || "." : path);
   const recipeDeclares = params.declared?.license;
+  const declared = recipeDeclares === undefined ? undefined : normalizeLicense({ value: recipeDeclares });
+  if (recipeDeclares !== undefined && !declared) {
+    throw new LicenseError({ file: recipeFile, message: `metadata.license "${recipeDeclares}" is not a Hub license identifier`, hint: "use a Hub id (apache-2.0, mit, llama3.1, other with licenseName and licenseLink, ...)" });
+  }
   for (const found of [source, ...(params.adapters ?? []).map((a) => a.found)]) {
     if (found.cardError) throw new LicenseError({ file: found.cardError.file, message: found.cardError.message, hint: "fix the front matter so the license can be read" });
     const unknown = found.claims.find((c) => !c.id);
     if (unknown) throw new LicenseError({ file: unknown.file, message: `license "${unknown.value}" is not a Hub license identifier`, hint: "use a Hub id (apache-2.0, mit, llama3.1, other with license_name and license_link, ...)" });
     if (found.conflict) throw new LicenseError({ file: found.dir, message: `the license is contradictory: ${found.conflict}`, hint: "make the model card and the license file agree" });
   }
-  const declared = recipeDeclares === undefined ? undefined : normalizeLicense({ value: recipeDeclares });
-  if (recipeDeclares !== undefined && !declared) {
-    throw new LicenseError({ file: recipeFile, message: `metadata.license "${recipeDeclares}" is not a Hub license identifier`, hint: "use a Hub id (apache-2.0, mit, llama3.1, other with licenseName and licenseLink, ...)" });
+  const terms = (id: string): LicenseTerms => hubLicenses[id] ?? { name: id, notice: {} };
+
+  // The parts: each adapter's and each dataset's license, which the result may have to carry.
+  const parts: { what: string; id: string; file: string }[] = [];
+  for (const adapter of params.adapters ?? []) {
+    if (adapter.found.id) parts.push({ what: `adapter "${adapter.name}"`, id: adapter.found.id, file: adapter.found.claims.find((c) => c.id === adapter.found.id)?.file ?? adapter.found.dir });
+    else warnings.push(`${show(adapter.found.dir)}: adapter "${adapter.name}" declares no license; it is taken to be under the model's`);
   }
-  const sourceClaim = source.claims.find((c) => c.id === source.id);
-  if (!declared && !source.id) {
+  for (const dataset of params.datasets ?? []) {
+    if (!dataset.license) continue;
+    const id = normalizeLicense({ value: dataset.license });
+    if (!id) throw new LicenseError({ file: recipeFile, message: `dataset "${dataset.name}": license "${dataset.license}" is not a Hub license identifier`, hint: "use a Hub id (cc-by-4.0, cc-by-nc-4.0, odc-by, ...)" });
+    parts.push({ what: `dataset "${dataset.name}"`, id, file: recipeFile });
+  }
+
+  // A card that lists several licenses offers a choice: the recipe makes it.
+  let sourceId = source.id;
+  if (source.alternatives) {
+    if (!declared || !source.alternatives.includes(declared)) {
+      throw new LicenseError({ file: join(source.dir, "README.md"), message: `the model card lists several licenses (${source.alternatives.join(", ")})`, hint: `choose one as metadata.license in ${recipeFile}` });
+    }
+    sourceId = declared;
+  }
+  const sourceClaim = source.claims.find((c) => c.id === sourceId);
+  if (!declared && !sourceId) {
     throw new LicenseError({
       file: source.dir,
       message: "no license found: README.md front matter has no `license` and there is no LICENSE file",
       hint: `declare the license in ${recipeFile} as metadata.license (a Hub id such as apache-2.0)`,
     });
   }
-  const terms = (id: string): LicenseTerms => hubLicenses[id] ?? { name: id, notice: {} };
-  if (declared && source.id && declared !== source.id) {
-    const sourceTerms = terms(source.id);
-    // A permissive source may be shipped under stricter terms (an adapter's, a dataset's); nothing else may change it.
+  if (declared && sourceId && declared !== sourceId) {
+    const sourceTerms = terms(sourceId);
+    // Stricter terms may be declared over a permissive source, and a stricter part's license over any source (its
+    // terms still ship with it); a license that drops the source's terms may not.
     const permissive = licenseRestrictions(sourceTerms).length === 0 && !sourceTerms.notice;
     const stricter = licenseRestrictions(terms(declared)).length > 0;
-    if (!(permissive && stricter)) {
+    const aPart = parts.some((p) => p.id === declared);
+    if (!((permissive && stricter) || aPart)) {
       throw new LicenseError({
         file: recipeFile,
-        message: `metadata.license is ${declared} but ${sourceClaim?.file ?? source.dir} says ${source.id}`,
-        hint: `a converted model keeps its source's license: remove metadata.license or set it to ${source.id}`,
+        message: `metadata.license is ${declared} but ${sourceClaim?.file ?? source.dir} says ${sourceId}`,
+        hint: `a converted model keeps its source's license: remove metadata.license or set it to ${sourceId}`,
       });
     }
   }
-  const license = declared ?? source.id ?? "other";
+  const license = declared ?? sourceId ?? "other";
   const licenseTerms = terms(license);
-  const from = declared ? recipeFile : sourceClaim ? `${sourceClaim.file}${sourceClaim.field === "text" ? "" : ` (${sourceClaim.field})`}` : source.dir;
+  const from = declared ? show(recipeFile) : sourceClaim ? `${show(sourceClaim.file)}${sourceClaim.field === "text" ? "" : ` (${sourceClaim.field})`}` : show(source.dir);
   const restrictions = new Set(licenseRestrictions(licenseTerms));
-  const stricterThan = (id: string) => licenseRestrictions(terms(id)).filter((r) => !restrictions.has(r));
-
-  for (const adapter of params.adapters ?? []) {
-    const id = adapter.found.id;
-    if (!id) {
-      warnings.push(`${adapter.found.dir}: adapter "${adapter.name}" declares no license; it is taken to be under ${license}`);
-      continue;
-    }
-    const extra = stricterThan(id);
-    if (extra.length > 0 && declared !== id) {
-      const claim = adapter.found.claims.find((c) => c.id === id);
+  for (const part of parts) {
+    const extra = licenseRestrictions(terms(part.id)).filter((r) => !restrictions.has(r));
+    if (extra.length > 0 && declared !== part.id) {
       throw new LicenseError({
-        file: claim?.file ?? adapter.found.dir,
-        message: `adapter "${adapter.name}" is ${id} (${extra.join(", ")}), stricter than the model's ${license}`,
-        hint: `the result carries the adapter's terms: declare metadata.license "${id}" in ${recipeFile}${terms(id).nonCommercial ? ' and set licensePolicy.acceptNonCommercial' : ""}, or leave the adapter out`,
+        file: part.file,
+        message: `${part.what} is ${part.id} (${extra.join(", ")}), stricter than the model's ${license}`,
+        hint: `the result carries its terms: declare metadata.license "${part.id}" in ${recipeFile}${terms(part.id).nonCommercial ? " and set licensePolicy.acceptNonCommercial" : ""}`,
       });
     }
   }
-  for (const dataset of params.datasets ?? []) {
-    if (!dataset.license) continue;
-    const id = normalizeLicense({ value: dataset.license });
-    if (!id) throw new LicenseError({ file: recipeFile, message: `dataset "${dataset.name}": license "${dataset.license}" is not a Hub license identifier`, hint: "use a Hub id (cc-by-4.0, cc-by-nc-4.0, odc-by, ...)" });
-    const extra = stricterThan(id);
-    if (extra.length > 0 && declared !== id) {
-      throw new LicenseError({
-        file: recipeFile,
-        message: `dataset "${dataset.name}" is ${id} (${extra.join(", ")}), stricter than the model's ${license}`,
-        hint: `a model trained on it carries its terms: declare metadata.license "${id}"${terms(id).nonCommercial ? " and set licensePolicy.acceptNonCommercial" : ""}`,
-      });
-    }
-  }
-  if (licenseTerms.nonCommercial && !params.acceptNonCommercial) {
+  const nonCommercial = [license, ...parts.map((p) => p.id)].find((id) => terms(id).nonCommercial);
+  if (nonCommercial && !params.acceptNonCommercial) {
     throw new LicenseError({
       file: recipeFile,
-      message: `the result's license ${license} (from ${from}) forbids commercial use`,
+      message: nonCommercial === license ? `the result's license ${license} (from ${from}) forbids commercial use` : `a part's license ${nonCommercial} forbids commercial use`,
       hint: `acknowledge it with "licensePolicy": { "acceptNonCommercial": true } in ${recipeFile}`,
     });
   }
   if (licenseTerms.noDerivatives) warnings.push(`${license} forbids sharing derivatives, and a GGUF conversion is one: publish only with the licensor's permission`);
+  const customName = [params.declared?.name, source.name].find((n) => n && /non-?commercial|research|\bnc\b/i.test(n));
+  if (license === "other" && customName && !params.acceptNonCommercial) warnings.push(`license "${customName}" may forbid commercial use: read its terms`);
 
   // Every license and notice file travels; an adapter's under its own name, so it cannot shadow the model's.
   const ship: LicenseVerdict["ship"] = [];
@@ -132,28 +141,39 @@ export function judgeLicense(params: JudgeLicenseParams): LicenseVerdict {
     if (taken && taken.from !== file) throw new LicenseError({ file, message: `two license files would both be shipped as ${to} (the other is ${taken.from})`, hint: "rename one of them" });
     if (!taken) ship.push({ from: file, to });
   };
-  for (const file of source.files) add(file, basename(file));
-  for (const adapter of params.adapters ?? []) for (const file of adapter.found.files) add(file, `${adapter.name}.${basename(file)}`);
+  for (const file of source.files) add(file, relative(source.dir, file));
   for (const file of params.extraFiles ?? []) add(file, basename(file));
+  const modelFiles = [...ship];
+  for (const adapter of params.adapters ?? []) for (const file of adapter.found.files) add(file, `${adapter.name}.${relative(adapter.found.dir, file)}`);
 
+  // Terms that must travel (the source's, and the declared license's when it differs) need their own text: the
+  // source's license files or the recipe's, not a notice or use policy alone, and not an adapter's.
   const write: LicenseVerdict["write"] = [];
-  const fromSource = license === source.id;
-  const name = params.declared?.name ?? (fromSource ? source.name : undefined);
-  let link = params.declared?.link ?? (fromSource ? source.link : undefined);
-  if (licenseTerms.notice) {
-    if (ship.length === 0 && licenseTerms.notice.notice) write.push({ to: "NOTICE", text: `${licenseTerms.notice.notice}\n` });
-    else if (ship.length === 0) {
+  const isNotice = (name: string) => /^(notice|use[_-]policy)/i.test(basename(name));
+  for (const id of new Set([license, ...(sourceId ? [sourceId] : [])])) {
+    const notice = terms(id).notice;
+    if (!notice) continue;
+    if (notice.notice) {
+      if (!modelFiles.some((f) => /^notice/i.test(basename(f.to))) && !write.some((w) => w.to === "NOTICE")) write.push({ to: "NOTICE", text: `${notice.notice}\n` });
+    } else if (!modelFiles.some((f) => !isNotice(f.to))) {
       throw new LicenseError({
         file: source.dir,
-        message: `${license} requires its license text to travel with the model, and there is no LICENSE, NOTICE or USE_POLICY file`,
+        message: `${id} requires its license text to travel with the model, and there is no LICENSE file${modelFiles.length ? ` (only ${modelFiles.map((f) => f.to).join(", ")})` : ""}`,
         hint: `put the license file in the source folder or list it in licensePolicy.files in ${recipeFile}`,
       });
     }
-    link ??= licenseTerms.notice.link ?? ship.find((s) => !/^(notice|use[_-]policy)/i.test(s.to))?.to ?? ship[0]?.to;
-    if (link && !/^https?:\/\//.test(link) && !ship.some((s) => s.to === link)) {
-      warnings.push(`license_link "${link}" is neither a URL nor a license file that ships with the model`);
+  }
+
+  const fromSource = license === sourceId;
+  const name = params.declared?.name ?? (fromSource ? source.name : undefined);
+  let link = params.declared?.link ?? (fromSource ? source.link : undefined);
+  if (licenseTerms.notice) {
+    link ??= licenseTerms.notice.link ?? modelFiles.find((s) => !isNotice(s.to))?.to ?? write[0]?.to;
+    const local = link && !/^[a-z]+:\/\//i.test(link) ? normalize(link).replace(/^\.\//, "") : undefined;
+    if (local !== undefined && !ship.some((s) => s.to === local) && !write.some((w) => w.to === local)) {
+      warnings.push(`license link "${link}" is neither a URL nor a license file that ships with the model`);
     }
-    if (license === "other" && !name) warnings.push(`license other has no license_name (${source.dir})`);
+    if (license === "other" && !name) warnings.push(`license other has no name (license_name in the card, or metadata.licenseName)`);
   }
   return {
     license,

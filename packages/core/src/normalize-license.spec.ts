@@ -23,6 +23,10 @@ describe("normalizeLicense", () => {
     ["Llama 2", "llama2"],
     ["Gemma Terms of Use", "gemma"],
     ["other", "other"],
+    ["apache2.0", "apache-2.0"],
+    ["GPLv3", "gpl-3.0"],
+    ["gpl-2.0+", "gpl-2.0"],
+    ["Llama 2.0", "llama2"],
   ])("should read %j as %s", (value, id) => {
     expect(normalizeLicense({ value })).toBe(id);
   });

@@ -19,12 +19,14 @@ export function normalizeLicense(params: NormalizeLicenseParams): string | undef
     .replace(/[\s_,]+/g, " ")
     .trim()
     .replace(/ /g, "-")
-    .replace(/-(only|or-later)$/, "")
+    .replace(/(-only|-or-later|\+)$/, "")
+    // "GPLv3", "apache2.0": a version glued to the name.
+    .replace(/^([a-z]+?)v?(\d+(\.\d+)?)$/, "$1-$2")
     .replace(/^-+|-+$/g, "");
   if (Object.hasOwn(hubLicenses, text)) return text;
   const llama = /^llama-?(\d)(?:[.-](\d))?$/.exec(text);
   if (llama) {
-    const id = `llama${llama[1]}${llama[2] ? `.${llama[2]}` : ""}`;
+    const id = `llama${llama[1]}${llama[2] && llama[2] !== "0" ? `.${llama[2]}` : ""}`;
     return Object.hasOwn(hubLicenses, id) ? id : undefined;
   }
   if (/^gemma(-terms(-of-use)?)?$/.test(text)) return "gemma";
