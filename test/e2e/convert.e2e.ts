@@ -151,6 +151,8 @@ describe("convert: the tiny model through `pipeline run`", () => {
     await writeRecipe(join(work, "changing"), { name: "Tiny", source: { path: model }, convert: { outtype: "f16" } });
     expect(await runJson()).toBe(0);
     expect((await readdir(join(work, "changing", "out"))).filter((f) => f.endsWith(".gguf")).sort()).toEqual(["Tiny-F16.gguf", "Tiny-F32.gguf"]);
+    // The F32 is the earlier recipe's: kept, but named as not this run's.
+    expect(JSON.parse(await readFile(join(work, "changing", "out", "report.json"), "utf8"))).toMatchObject({ otherFiles: ["Tiny-F32.gguf"] });
   });
 
   it("should plan the conversion before the run and see it cached after", async () => {

@@ -15,6 +15,7 @@ describe("formatValidation", () => {
           "m-Q4_0.gguf": { ok: false, checks: [check("chat template", false, "the GGUF has none")] },
         },
       },
+      otherFiles: ["m-Q5_K_M.gguf"],
       license: { id: "llama3.1", link: "https://llama.meta.com/llama3_1/license/", from: "model/README.md (license)", files: ["LICENSE", "USE_POLICY.md"], warnings: ["w"] },
     } as unknown as RunReport;
     expect(formatValidation(report)).toEqual([
@@ -24,6 +25,7 @@ describe("formatValidation", () => {
       "m-Q4_0.gguf  0/1     pass (allowed)  chat template (allowed): the GGUF has none",
       "license: llama3.1 from model/README.md (license) · link https://llama.meta.com/llama3_1/license/ · ships LICENSE, USE_POLICY.md",
       "warning: w",
+      "note: the output folder also holds files this run did not make: m-Q5_K_M.gguf",
     ]);
   });
 });

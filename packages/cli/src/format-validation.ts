@@ -29,5 +29,6 @@ export function formatValidation(report: RunReport): string[] {
       ...license.warnings.map((w) => `warning: ${w}`),
     );
   }
+  if (report.otherFiles?.length) lines.push(`note: the output folder also holds files this run did not make: ${report.otherFiles.join(", ")}`);
   return lines;
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireLock, cacheRoot, checkGguf, PipelineError, readGguf, sha256, shipLicenseFiles, smokeTest, writeReport, type Artifact, type Recipe, type RunReport, type StageTiming } from "@gguf-pipeline/core";
 import { convertModel, type ConvertOutput } from "@gguf-pipeline/convert";
@@ -323,6 +323,10 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
     },
     ...(ctx.validation ? { validation: ctx.validation } : {}),
   };
+  // An earlier recipe's outputs stay where they are, but they are named, so nobody takes them for this run's.
+  const made = new Set([...report.artifacts.map((a) => a.path), "report.json"]);
+  const otherFiles = (await readdir(loaded.outDir).catch(() => [])).filter((f) => !f.startsWith(".") && !made.has(f)).sort();
+  if (otherFiles.length > 0) report.otherFiles = otherFiles;
   const written = await writeReport({ outDir: loaded.outDir, report });
   params.onReport?.(report, written.path);
   // The report lists what was made; the failed quants and failed checks still make the run fail.

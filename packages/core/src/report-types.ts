@@ -51,6 +51,8 @@ export interface RunReport {
   tools: ToolVersions;
   stages: StageTiming[];
   artifacts: Artifact[];
+  /** Files in the output folder that this run did not make (an earlier recipe's): not part of this run's results. */
+  otherFiles?: string[];
   /** The license the outputs carry (general.license), where it comes from, and the files shipped with them. */
   license?: { id: string; name?: string; link?: string; from: string; files: string[]; warnings: string[] };
   /** Structural checks of every GGUF artifact, by path; a failed check not in `allowed` fails the run. */
