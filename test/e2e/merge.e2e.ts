@@ -108,7 +108,7 @@ describe("merge: PEFT LoRA adapters", () => {
     await writeFile(join(adapter, "README.md"), card.replace(/^---\n/, "---\nlicense: cc-by-nc-4.0\n"));
     const refused = await cli(["validate", await writeRecipe(dir, { source: { path: tinyModel }, adapters: [{ path: adapter }] })]);
     expect(refused.exitCode, refused.all).toBe(2);
-    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: .*ad-nc\/README\.md: adapter "ad-nc" is cc-by-nc-4\.0 \(non-commercial\), stricter than the model's apache-2\.0 — the result carries the adapter's terms: declare metadata\.license "cc-by-nc-4\.0"/)]);
+    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: .*ad-nc\/README\.md: adapter "ad-nc" is cc-by-nc-4\.0 \(non-commercial\), stricter than the model's apache-2\.0 — the result carries its terms: declare metadata\.license "cc-by-nc-4\.0"/)]);
     const declared = await cli(["validate", await writeRecipe(dir, { metadata: { license: "cc-by-nc-4.0" }, licensePolicy: { acceptNonCommercial: true }, source: { path: tinyModel }, adapters: [{ path: adapter }] })]);
     expect(declared.exitCode, declared.all).toBe(0);
     expect(declared.stdout).toMatch(/license {2}cc-by-nc-4\.0 \(from .*recipe\.json\)/);
