@@ -259,11 +259,11 @@ export async function runCommand(params: RunCommandParams): Promise<RunCommandOu
           // Models (converted, merged, quants) keep every tensor of the intermediate and the source's chat template;
           // adapters and importance matrices get the structural checks only.
           const isModel = ["convert", "merge", "quantize"].includes(artifact.stage);
-          const tensorCount = isModel && reference ? { tensorCount: reference.tensorCount, ...(tensorShapes ? { tensorShapes } : {}) } : {};
+          const tensors = isModel && reference ? { tensorCount: reference.tensorCount, ...(tensorShapes ? { tensorShapes } : {}) } : {};
           const result = await checkGguf({
             file: join(loaded.outDir, artifact.path),
             ...(architectures ? { architectures } : {}),
-            ...(isModel ? { expect: { ...tensorCount, chatTemplate: hasTemplate, license: { id: prepared.license.license, ...(prepared.license.link ? { link: prepared.license.link } : {}) } } } : {}),
+            ...(isModel ? { expect: { ...tensors, chatTemplate: hasTemplate, license: { id: prepared.license.license, ...(prepared.license.link ? { link: prepared.license.link } : {}) } } } : {}),
           });
           if (smokeSet.has(artifact.path)) {
             emit({ type: "progress", stage: "validate", message: `${artifact.path}: smoke test` });
