@@ -14,7 +14,8 @@ describe("acquireLock", () => {
       order.push("second");
       return lock;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Release only once the second has found the lock taken: a fixed delay races a loaded machine.
+    for (let i = 0; i < 1000 && !waited; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     order.push("first releases");
     await first.release();
     await (await second).release();

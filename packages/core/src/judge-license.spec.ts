@@ -149,4 +149,10 @@ describe("judgeLicense rules", () => {
     expect(verdict.from).toBe(join("llama3.1", "README.md") + " (license)");
     expect(verdict.warnings).toEqual(['adapter-peft-default: adapter "plain" declares no license; it is taken to be under the model\'s']);
   });
+
+  it("should make OpenRAIL terms travel: the license text must ship", async () => {
+    const source = { ...(await findLicense({ dir: at("apache-2.0") })), id: "bigcode-openrail-m", claims: [] };
+    expect(await refusal(Promise.resolve().then(() => judgeLicense({ recipeFile, source })))).toMatch(/bigcode-openrail-m requires its license text to travel with the model/);
+    expect(judgeLicense({ recipeFile, source: { ...source, files: [join(at("mit"), "LICENSE")] } })).toMatchObject({ license: "bigcode-openrail-m", link: "LICENSE" });
+  });
 });

@@ -141,10 +141,10 @@ export function judgeLicense(params: JudgeLicenseParams): LicenseVerdict {
     if (taken && taken.from !== file) throw new LicenseError({ file, message: `two license files would both be shipped as ${to} (the other is ${taken.from})`, hint: "rename one of them" });
     if (!taken) ship.push({ from: file, to });
   };
-  for (const file of source.files) add(file, relative(source.dir, file));
+  for (const file of source.files) add(file, basename(file));
   for (const file of params.extraFiles ?? []) add(file, basename(file));
   const modelFiles = [...ship];
-  for (const adapter of params.adapters ?? []) for (const file of adapter.found.files) add(file, `${adapter.name}.${relative(adapter.found.dir, file)}`);
+  for (const adapter of params.adapters ?? []) for (const file of adapter.found.files) add(file, `${adapter.name}.${basename(file)}`);
 
   // Terms that must travel (the source's, and the declared license's when it differs) need their own text: the
   // source's license files or the recipe's, not a notice or use policy alone, and not an adapter's.

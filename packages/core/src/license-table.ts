@@ -30,14 +30,15 @@ const ccNc = (name: string): LicenseTerms => ({ name, nonCommercial: true });
  * matter when shipping a converted model. "unknown" is not here: it says no more than a missing license.
  */
 export const hubLicenses: Readonly<Record<string, LicenseTerms>> = {
+  // RAIL licenses pass their use restrictions on: every recipient gets a copy of the license, so its text travels.
   "apache-2.0": { name: "Apache license 2.0" },
   mit: { name: "MIT" },
-  openrail: { name: "OpenRAIL license family", useRestrictions: true },
-  "bigscience-openrail-m": { name: "BigScience OpenRAIL-M", useRestrictions: true },
-  "creativeml-openrail-m": { name: "CreativeML OpenRAIL-M", useRestrictions: true },
-  "bigscience-bloom-rail-1.0": { name: "BigScience BLOOM RAIL 1.0", useRestrictions: true },
-  "bigcode-openrail-m": { name: "BigCode Open RAIL-M v1", useRestrictions: true },
-  "openrail++": { name: "Open Rail++-M License", useRestrictions: true },
+  openrail: { name: "OpenRAIL license family", useRestrictions: true, notice: {} },
+  "bigscience-openrail-m": { name: "BigScience OpenRAIL-M", useRestrictions: true, notice: {} },
+  "creativeml-openrail-m": { name: "CreativeML OpenRAIL-M", useRestrictions: true, notice: {} },
+  "bigscience-bloom-rail-1.0": { name: "BigScience BLOOM RAIL 1.0", useRestrictions: true, notice: {} },
+  "bigcode-openrail-m": { name: "BigCode Open RAIL-M v1", useRestrictions: true, notice: {} },
+  "openrail++": { name: "Open Rail++-M License", useRestrictions: true, notice: {} },
   "afl-3.0": { name: "Academic Free License v3.0" },
   "artistic-2.0": { name: "Artistic license 2.0" },
   "bsl-1.0": { name: "Boost Software License 1.0" },
