@@ -31,21 +31,26 @@ function ensurePnpm() {
   const bin = join(prefix, "node_modules", ".bin");
   if (!existsSync(join(bin, "pnpm"))) {
     console.error(`> installing pnpm ${pnpmVersion} into ${prefix}`);
-    must("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix, `pnpm@${pnpmVersion}`]);
+    must("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix, `pnpm@${pnpmVersion}`], { stdio: ["inherit", process.stderr, "inherit"] });
   }
   process.env.PATH = `${bin}${delimiter}${process.env.PATH}`;
 }
 
 const [command, ...rest] = process.argv.slice(2);
-if (command !== "example" && command !== "test") {
-  console.error("usage: node scripts/bootstrap.mjs example|test [args]");
+if (command !== "example" && command !== "test" && command !== "test-hub") {
+  console.error("usage: node scripts/bootstrap.mjs example|test|test-hub [args]");
   process.exit(2);
 }
 ensurePnpm();
-must("pnpm", ["install", "--frozen-lockfile", "--reporter=silent"]);
-must("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"]);
+// Installing and building is progress, not the command's output: it goes to stderr, so stdout stays the command's own
+// (the test Hub's first line is its URL).
+const toStderr = { stdio: ["inherit", process.stderr, "inherit"] };
+must("pnpm", ["install", "--frozen-lockfile", "--reporter=silent"], toStderr);
+must("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"], toStderr);
 
 const commands = {
+  // The local Hub the tests use, on its own (for trying a release workflow offline): prints its URL first.
+  "test-hub": () => run("node", ["test/hub/dist/bin.js", ...rest]),
   example: () => run("node", ["packages/cli/dist/bin.js", "run", "examples/tiny/recipe.json", ...rest]),
   // Lint and the strict type check (specs and tests included) are part of the test command, so CI and a new user run the same gate.
   test: () => run("pnpm", ["exec", "eslint", "."]) || run("pnpm", ["exec", "tsc", "-p", "tsconfig.json"]) || run("pnpm", ["exec", "vitest", "run", ...rest]),

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -101,6 +101,27 @@ export async function makeTinyModel(params: { out: string; shards?: number; hidd
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" },
   });
   return params.out;
+}
+
+/** A copy of a model folder with its model.safetensors re-sharded into about `shards` files and an index (bytes only). */
+export async function reshardModel(params: { src: string; out: string; shards: number }): Promise<string> {
+  const tc = await toolchain();
+  await execa(tc.python, [join(fixturesDir, "reshard_safetensors.py"), params.src, params.out, "--shards", String(params.shards)]);
+  return params.out;
+}
+
+/** Every F32 tensor of a safetensors file, by name (small test files only: reads the whole file). */
+export async function readSafetensors(file: string): Promise<Record<string, { shape: number[]; values: Float32Array }>> {
+  const bytes = await readFile(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const out: Record<string, { shape: number[]; values: Float32Array }> = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === "__metadata__" || t.dtype !== "F32") continue;
+    const data = bytes.subarray(8 + headerLength + t.data_offsets[0], 8 + headerLength + t.data_offsets[1]);
+    out[name] = { shape: t.shape, values: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  }
+  return out;
 }
 
 /** Runs the PEFT adapter generator for a base model folder. */

@@ -9,6 +9,10 @@ export const llamaTools = {
   /** Greedy generation printed with plain stdio: what tests compare token for token. */
   simple: "llama-simple",
   tokenize: "llama-tokenize",
+  /** Embeddings of an embedding model (pooled, normalised): its smoke test and evaluation. */
+  embedding: "llama-embedding",
+  /** llama.cpp's own memory projection for a model at a context (the same code as `--fit`). */
+  fitParams: "llama-fit-params",
 } as const;
 
 export type LlamaToolName = keyof typeof llamaTools;

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { RunReport } from "@gguf-pipeline/core";
 import { cli, copyTiny, listTree, repoRoot, tempDir, writeRecipe } from "../helpers.js";
 
-const licenseFixtures = join(repoRoot, "packages", "core", "fixtures", "licenses");
+const licenseFixtures = join(repoRoot, "packages", "validate", "fixtures", "licenses");
 
 async function meta(file: string): Promise<Record<string, unknown>> {
   return (await gguf(file, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;

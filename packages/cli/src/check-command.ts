@@ -1,4 +1,4 @@
-import { checkGguf, smokeTest, type CheckGgufOutput } from "@gguf-pipeline/core";
+import { checkGguf, smokeTest, type CheckGgufOutput } from "@gguf-pipeline/validate";
 import { describeToolchain, listLlamaArchitectures } from "@gguf-pipeline/native";
 
 export interface CheckCommandParams {

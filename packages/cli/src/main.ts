@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CanceledError, PipelineError, ToolError, type RunReport } from "@gguf-pipeline/core";
+import { CanceledError, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
 import { formatBytes } from "@gguf-pipeline/convert";
 import { ensureToolchain } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
@@ -7,11 +7,12 @@ import { doctorCommand, formatDoctor } from "./doctor-command.js";
 import { UsageError } from "./errors.js";
 import { checkCommand, formatCheck } from "./check-command.js";
 import { formatInspect, inspectCommand } from "./inspect-command.js";
-import { planCommand } from "./plan-command.js";
+import { planRecipe } from "./plan-recipe.js";
 import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
 import { formatValidation } from "./format-validation.js";
-import { pipelineVersion, runCommand } from "./run-command.js";
+import { runCommand } from "./run-command.js";
+import { pipelineVersion } from "./run-recipe.js";
 import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]
@@ -74,12 +75,12 @@ export async function main(params: MainParams): Promise<number> {
           formatValidation(report).forEach((line) => out(line));
           out(`report: ${path}`);
         };
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal, onReport });
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal, onReport, note: err });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
         return 0;
       }
       case "plan": {
-        const plan = await planCommand({ file: needOne("RECIPE"), ...options });
+        const plan = await planRecipe({ file: needOne("RECIPE"), ...options });
         if (json) out(JSON.stringify(plan));
         else {
           for (const s of plan.steps) out(`${s.cached ? "cached " : "will run"}  ${s.stage.padEnd(10)} ${s.what}`);
@@ -139,28 +140,40 @@ export async function main(params: MainParams): Promise<number> {
   }
 }
 
+const cliOptions = {
+  out: { type: "string" },
+  force: { type: "boolean" },
+  json: { type: "boolean" },
+  ctx: { type: "string" },
+  jobs: { type: "string" },
+  check: { type: "boolean" },
+  smoke: { type: "boolean" },
+  allow: { type: "string", multiple: true },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
 function parseCli(argv: string[]) {
   try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        ctx: { type: "string" },
-        jobs: { type: "string" },
-        check: { type: "boolean" },
-        smoke: { type: "boolean" },
-        allow: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: cliOptions });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
+    throw usageErrorOf(error);
   }
+}
+
+/** Node's parseArgs errors, said in our words: the option, what is wrong, and the closest known option. */
+function usageErrorOf(error: unknown): UsageError {
+  const { code, message } = error as { code?: string; message?: string };
+  const option = /'(-[^' ]+)/.exec(message ?? "")?.[1] ?? "";
+  const known = Object.keys(cliOptions).map((name) => `--${name}`);
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const guess = suggest(option.replace(/=.*$/, ""), known);
+    return new UsageError(`unknown option ${option}`, guess ? `did you mean ${guess}? (\`pipeline --help\` lists them)` : "run `pipeline --help` for the options");
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return new UsageError(/argument missing/.test(message ?? "") ? `option ${option} needs a value` : `option ${option} takes no value`);
+  }
+  return new UsageError((message ?? "bad arguments").split("\n")[0] ?? "bad arguments");
 }
 
 function report(error: unknown, io: { err: (line: string) => void; out: (line: string) => void; json: boolean }): number {

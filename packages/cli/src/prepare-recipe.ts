@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { findLicense, InputError, judgeLicense, loadRecipe, resolveFrom, type LicenseVerdict, type LoadedRecipe } from "@gguf-pipeline/core";
+import { InputError, loadRecipe, resolveFrom, type LoadedRecipe } from "@gguf-pipeline/core";
+import { findLicense, judgeLicense, type LicenseVerdict } from "@gguf-pipeline/validate";
 import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe } from "@gguf-pipeline/quantize";

@@ -11,7 +11,6 @@ export interface Step<C> {
    */
   stage?: string;
   run: (ctx: C, emit: Emit) => Promise<void>;
-  skip?: (ctx: C) => boolean;
 }
 
 export type OutputMode = "tty" | "lines" | "json";
@@ -33,14 +32,12 @@ export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void
   if (params.mode === "json") {
     const write = params.write ?? ((line: string) => process.stdout.write(`${line}\n`));
     for (const step of steps) {
-      if (step.skip?.(ctx)) continue;
       await step.run(ctx, (event) => write(JSON.stringify({ time: new Date().toISOString(), ...event })));
     }
     return;
   }
   const tasks: ListrTask<C>[] = steps.map((step) => ({
     title: step.title,
-    skip: (c: C) => step.skip?.(c) ?? false,
     task: async (c, task) => {
       await step.run(c, (event: StageEvent) => {
         const own = !step.stage || event.stage === step.stage;

@@ -17,29 +17,28 @@ export async function reportCommand(params: ReportCommandParams): Promise<RunRep
   }
 }
 
-/** One row per GGUF file: type, size, bits per weight, and the measured quality where there is one. */
+/**
+ * One row per GGUF file: type, size, bits per weight, and the measured quality where there is one (perplexity, KL
+ * divergence and top-1 agreement for a text-generation model; cosine similarity to the reference for an embedding model).
+ */
 export function formatReport(report: RunReport): string[] {
-  const rows = report.artifacts
-    .filter((a) => a.path.endsWith(".gguf") && a.stage !== "imatrix")
-    .map((a) => [
-      a.path,
-      a.ggufType ?? "",
-      formatBytes(a.bytes),
-      fixed(a.quant?.bitsPerWeight, 2),
-      fixed(a.quality?.ppl, 4),
-      fixed(a.quality?.kldMean, 6),
-      fixed(a.quality?.kldP99, 6),
-      a.quality ? `${fixed(a.quality.top1, 2)}%` : "",
-      a.quant?.imatrix ?? "",
-    ]);
-  const header = ["file", "type", "size", "bpw", "PPL", "KLD mean", "KLD p99", "top-1", "imatrix"];
+  const files = report.artifacts.filter((a) => a.path.endsWith(".gguf") && a.stage !== "imatrix");
+  const embedding = files.some((a) => a.quality?.kind === "embedding");
+  const header = embedding ? ["file", "type", "size", "bpw", "cos mean", "cos min", "imatrix"] : ["file", "type", "size", "bpw", "PPL", "KLD mean", "KLD p99", "top-1", "imatrix"];
+  const rows = files.map((a) => {
+    const q = a.quality;
+    const measured = !q ? (embedding ? ["", ""] : ["", "", "", ""]) : q.kind === "embedding" ? [fixed(q.cosineMean, 6), fixed(q.cosineMin, 6)] : [fixed(q.ppl, 4), fixed(q.kldMean, 6), fixed(q.kldP99, 6), `${fixed(q.top1, 2)}%`];
+    return [a.path, a.ggufType ?? "", formatBytes(a.bytes), fixed(a.quant?.bitsPerWeight, 2), ...measured, a.quant?.imatrix ?? ""];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   const evaluated = report.artifacts.find((a) => a.quality)?.quality;
+  const reference = report.artifacts.find((a) => a.quality && a.stage !== "quantize")?.path ?? "the reference";
+  const how = evaluated?.kind === "embedding" ? `llama-embedding on ${evaluated.passages} passages of ${evaluated.text}` : `llama-perplexity on ${evaluated?.text ?? ""}`;
   return [
     line(header),
     ...rows.map(line),
-    ...(evaluated ? ["", `quality: llama-perplexity on ${evaluated.text} at ctx ${evaluated.ctx}, against ${report.artifacts.find((a) => a.stage === "convert")?.path ?? "the reference"}`] : []),
+    ...(evaluated ? ["", `quality: ${how} at ctx ${evaluated.ctx}, against ${reference}`] : []),
     `llama.cpp ${report.tools.llamaCppCommit.slice(0, 12)} · recipe sha256 ${report.recipe.sha256.slice(0, 12)} · ${report.finishedAt}`,
   ];
 }

@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { gguf, GGMLFileQuantizationType, GGMLQuantizationType, type GGUFParseOutput, type MetadataValue } from "@huggingface/gguf";
+import { GGMLFileQuantizationType, GGMLQuantizationType } from "@huggingface/gguf";
 import { InputError } from "./errors.js";
+import { GgufHeaderError, scanGguf, type GgufValue } from "./scan-gguf.js";
 
 export interface ReadGgufParams {
   file: string;
@@ -11,49 +12,68 @@ export interface GgufSummary {
   file: string;
   bytes: number;
   version: number;
-  metadata: Record<string, MetadataValue>;
+  /** Every key; long arrays (a vocabulary) as their length and first items. */
+  metadata: Record<string, GgufValue>;
   tensorCount: number;
   tensorDataOffset: number;
   parameterCount: number;
   /** `general.file_type` by llama.cpp's name (F32, F16, Q4_K_M, ...). */
   fileType: string | undefined;
-  /** How many tensors, elements and bytes of each ggml type. */
+  /** How many tensors and elements of each ggml type. */
   tensorTypes: Record<string, { tensors: number; elements: number }>;
   tensors: { name: string; type: string; shape: number[] }[];
 }
 
-/** Reads a GGUF header (metadata and tensor infos) with @huggingface/gguf; tensor data is not read. */
+// One parse per file version per process: stages, checks and reports of one run share it.
+const parsed = new Map<string, Promise<GgufSummary>>();
+const remembered = 64;
+
+/** Reads a GGUF header (metadata and tensor infos; no tensor data, no long arrays), once per file version per process. */
 export async function readGguf(params: ReadGgufParams): Promise<GgufSummary> {
   const file = resolve(params.file);
-  let parsed: GGUFParseOutput & { parameterCount: number };
-  let bytes: number;
-  try {
-    bytes = (await stat(file)).size;
-    parsed = await gguf(file, { allowLocalFile: true, computeParametersCount: true });
-  } catch (error) {
+  const info = await stat(file).catch((error: unknown) => {
     throw new InputError({ file: params.file, message: `not a readable GGUF file (${(error as Error).message})`, hint: "pass a .gguf file", cause: error });
+  });
+  const key = `${file}\0${info.ino}\0${info.size}\0${info.mtimeMs}`;
+  let summary = parsed.get(key);
+  if (!summary) {
+    summary = summarise(params.file, file);
+    parsed.set(key, summary);
+    summary.catch(() => parsed.delete(key));
+    if (parsed.size > remembered) parsed.delete(parsed.keys().next().value ?? "");
+  }
+  return summary;
+}
+
+async function summarise(given: string, file: string): Promise<GgufSummary> {
+  let header;
+  try {
+    header = await scanGguf({ file });
+  } catch (error) {
+    const why = error instanceof GgufHeaderError ? error.message : (error as Error).message;
+    throw new InputError({ file: given, message: `not a readable GGUF file (${why})`, hint: "pass a complete .gguf file", cause: error });
   }
   const tensorTypes: GgufSummary["tensorTypes"] = {};
   const tensors: GgufSummary["tensors"] = [];
-  for (const info of parsed.tensorInfos) {
-    const type = ggmlTypeName(info.dtype);
-    const shape = info.shape.map(Number);
-    const elements = shape.reduce((a, b) => a * b, 1);
+  let parameterCount = 0;
+  for (const info of header.tensors) {
+    const type = ggmlTypeName(info.type);
+    const elements = info.shape.reduce((a, b) => a * b, 1);
     const entry = (tensorTypes[type] ??= { tensors: 0, elements: 0 });
     entry.tensors++;
     entry.elements += elements;
-    tensors.push({ name: info.name, type, shape });
+    parameterCount += elements;
+    tensors.push({ name: info.name, type, shape: info.shape });
   }
-  const metadata = parsed.metadata as unknown as Record<string, MetadataValue>;
-  const fileTypeValue = metadata["general.file_type"];
+  const fileTypeValue = header.metadata["general.file_type"];
   return {
     file,
-    bytes,
-    version: Number(metadata.version),
-    metadata,
-    tensorCount: parsed.tensorInfos.length,
-    tensorDataOffset: Number(parsed.tensorDataOffset),
-    parameterCount: parsed.parameterCount,
+    bytes: header.bytes,
+    version: header.version,
+    metadata: header.metadata,
+    tensorCount: header.tensors.length,
+    tensorDataOffset: header.tensorDataOffset,
+    parameterCount,
     fileType: typeof fileTypeValue === "number" ? fileTypeName(fileTypeValue) : undefined,
     tensorTypes,
     tensors,

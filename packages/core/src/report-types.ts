@@ -15,7 +15,11 @@ export interface Artifact {
   quality?: Quality;
 }
 
-export interface Quality {
+/** How close a quant is to the reference: token distributions for a text-generation model, vectors for an embedding model. */
+export type Quality = PerplexityQuality | EmbeddingQuality;
+
+export interface PerplexityQuality {
+  kind?: "perplexity";
   /** Perplexity of this file on the evaluation text. */
   ppl: number;
   /** Mean and 99th percentile KL divergence from the reference's token distributions (0 for the reference). */
@@ -26,6 +30,31 @@ export interface Quality {
   /** The evaluation text's file name, context and chunk count. */
   text: string;
   ctx: number;
+}
+
+export interface EmbeddingQuality {
+  kind: "embedding";
+  /** Mean and lowest cosine similarity of this file's embeddings to the reference's, over the evaluation text's passages. */
+  cosineMean: number;
+  cosineMin: number;
+  /** How many passages were embedded. */
+  passages: number;
+  text: string;
+  ctx: number;
+}
+
+/** One GGUF's validation: every check with the fact behind it, and what kind of model it is. */
+export interface FileValidation {
+  ok: boolean;
+  checks: { name: string; ok: boolean; fact: string }[];
+  /** text-generation or embedding (models only; adapters and importance matrices have none). */
+  kind?: "text-generation" | "embedding";
+}
+
+/** report.json's `validation`: every GGUF artifact by path; a failed check not in `allowed` fails the run. */
+export interface ValidationSection {
+  allowed: string[];
+  files: Record<string, FileValidation>;
 }
 
 export interface StageTiming {
@@ -56,5 +85,34 @@ export interface RunReport {
   /** The license the outputs carry (general.license), where it comes from, and the files shipped with them. */
   license?: { id: string; name?: string; link?: string; from: string; files: string[]; warnings: string[] };
   /** Structural checks of every GGUF artifact, by path; a failed check not in `allowed` fails the run. */
-  validation?: { allowed: string[]; files: Record<string, { ok: boolean; checks: { name: string; ok: boolean; fact: string }[] }> };
+  validation?: ValidationSection;
+  /** Where the results were published (never a token). */
+  published?: PublishedSection;
+}
+
+/** What a publish did: per target, the remote and every file's fate. */
+export interface PublishedSection {
+  hf?: HubPublication[];
+  ollama?: OllamaPublication;
+}
+
+export interface HubPublication {
+  repo: string;
+  /** The Hub's address (HF_ENDPOINT or the public Hub). */
+  endpoint: string;
+  branch: string;
+  /** The commit made, or none when nothing changed. */
+  commit?: { oid: string; url: string };
+  pullRequestUrl?: string;
+  files: { path: string; action: "add" | "update" | "unchanged" | "delete"; bytes: number; sha256?: string }[];
+  uploadedBytes: number;
+}
+
+export interface OllamaPublication {
+  /** The folder of Modelfile folders (one per tag), relative to the output folder. */
+  folder: string;
+  /** The server the tags were created on, if any. */
+  host?: string;
+  tags: { tag: string; file: string; folder: string; created: boolean; pushed: boolean }[];
+  uploadedBlobs: number;
 }

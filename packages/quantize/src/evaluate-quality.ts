@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { hashFile, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type Quality, type StageEvent } from "@gguf-pipeline/core";
+import { hashFile, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { QualityParseError } from "./errors.js";
+import { memoJson } from "./memo-json.js";
 
 export interface EvaluateQualityParams {
   /** The high-precision intermediate: the reference distribution. */
@@ -50,7 +51,7 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
   let cached = true;
 
   // The reference's numbers are only reusable with its saved distributions beside them.
-  const base = await memo<Quality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force || !existsSync(baseFile), async () => {
+  const base = await memoJson<PerplexityQuality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force || !existsSync(baseFile), async () => {
     cached = false;
     // The distributions of an older reference or text are large and of no more use.
     for (const old of await readdir(stateDir)) if (old.startsWith("kld-base-") && join(stateDir, old) !== baseFile) await rm(join(stateDir, old), { force: true });
@@ -65,7 +66,7 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
       const ppl = Number(/Final estimate: PPL = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
       return Number.isFinite(ppl) ? { ppl } : "Final estimate";
     });
-    return { ppl: out.ppl, kldMean: 0, kldP99: 0, top1: 100, ...textInfo };
+    return { kind: "perplexity", ppl: out.ppl, kldMean: 0, kldP99: 0, top1: 100, ...textInfo };
   });
   const quality: Record<string, Quality> = { [params.reference.path]: base };
   await recordArtifact({ outDir: params.outDir, artifact: { ...params.reference, quality: base } });
@@ -74,14 +75,14 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
   for (const quant of params.quants) {
     // The quant's own cache key covers all of it (every shard's inputs and options), the hash its first file's bytes.
     const key = stableKey({ baseKey, quant: quant.sha256, made: quant.cacheKey });
-    const measured = await memo<Quality>(join(stateDir, `quality-${key.slice(0, 16)}.json`), params.force, async () => {
+    const measured = await memoJson<PerplexityQuality>(join(stateDir, `quality-${key.slice(0, 16)}.json`), params.force, async () => {
       cached = false;
       const out = await perplexity(params, ["-m", join(params.outDir, quant.path), "-c", String(params.ctx), "--kl-divergence-base", baseFile, "--kl-divergence", "-t", threads], (text) => {
         const stats = parseKld(text);
         const missing = Object.entries(stats).find(([, v]) => !Number.isFinite(v));
         return missing ? missing[0] : stats;
       });
-      return { ...out, ...textInfo };
+      return { kind: "perplexity", ...out, ...textInfo };
     });
     quality[quant.path] = measured;
     await recordArtifact({ outDir: params.outDir, artifact: { ...quant, quality: measured } });
@@ -103,7 +104,7 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
 }
 
 /** The statistics block llama-perplexity prints with --kl-divergence. */
-export function parseKld(out: string): Omit<Quality, "text" | "ctx"> {
+export function parseKld(out: string): Pick<PerplexityQuality, "ppl" | "kldMean" | "kldP99" | "top1"> {
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
   return {
     ppl: num(/Mean PPL\(Q\)\s*:\s*([\d.]+)/),
@@ -111,15 +112,4 @@ export function parseKld(out: string): Omit<Quality, "text" | "ctx"> {
     kldP99: num(/99\.0%\s+KLD:\s*(-?[\d.]+)/),
     top1: num(/Same top p:\s*([\d.]+)/),
   };
-}
-
-async function memo<T>(file: string, force: boolean | undefined, compute: () => Promise<T>): Promise<T> {
-  if (!force) {
-    const known = await readFile(file, "utf8").then((t) => JSON.parse(t) as T, () => undefined);
-    if (known) return known;
-  }
-  const value = await compute();
-  await writeFile(`${file}.tmp`, JSON.stringify(value));
-  await rename(`${file}.tmp`, file);
-  return value;
 }

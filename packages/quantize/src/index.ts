@@ -2,6 +2,7 @@ export * from "./calibration.js";
 export * from "./check-quant-recipe.js";
 export * from "./compute-imatrix.js";
 export * from "./errors.js";
+export * from "./evaluate-embeddings.js";
 export * from "./evaluate-quality.js";
 export * from "./nominal-size.js";
 export * from "./parse-size.js";

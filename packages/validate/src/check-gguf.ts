@@ -1,8 +1,7 @@
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { gguf, GGMLQuantizationType as T, parseGgufShardFilename, type GGUFParseOutput } from "@huggingface/gguf";
-import { tensorBytes } from "./ggml-type-sizes.js";
-import { fileTypeName, ggmlTypeName } from "./read-gguf.js";
+import { GGMLQuantizationType as T, parseGgufShardFilename } from "@huggingface/gguf";
+import { arrayLength, fileTypeName, ggmlTypeName, GgufHeaderError, modelKind, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
 
 export interface CheckGgufParams {
   file: string;
@@ -29,6 +28,10 @@ export interface CheckGgufOutput {
   file: string;
   ok: boolean;
   checks: GgufCheck[];
+  /** For a model (not an adapter or importance matrix) whose header could be read: text generation or embeddings. */
+  kind?: ModelKindOutput;
+  /** `<arch>.context_length`, for a model whose header could be read. */
+  contextLength?: number;
 }
 
 // file_type → the tensor type most 2-D weights must have; mixtures (k-quants, IQ) only need to be quantized.
@@ -45,7 +48,9 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const file = resolve(params.file);
   const checks: GgufCheck[] = [];
   const add = (name: string, ok: boolean, fact: string) => checks.push({ name, ok, fact });
-  const done = () => ({ file, ok: checks.every((c) => c.ok), checks });
+  // What the header says of the model, filled in as far as the header could be read.
+  const facts: Pick<CheckGgufOutput, "kind" | "contextLength"> = {};
+  const done = (): CheckGgufOutput => ({ file, ok: checks.every((c) => c.ok), checks, ...facts });
 
   // A shard set (<prefix>-00001-of-0000N.gguf) is one model: every shard gets the structural checks, and the model
   // checks see the first shard's metadata with the tensors of all of them.
@@ -65,13 +70,13 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const parsedShards = structures.map((s) => s.parsed);
   const parsed = parsedShards[0];
   if (!parsed || parsedShards.some((p) => !p)) return done();
-  const m = parsed.metadata as unknown as Record<string, unknown>;
-  const tensorInfos = parsedShards.flatMap((p) => p?.tensorInfos ?? []);
+  const m: Record<string, GgufValue> = parsed.metadata;
+  const tensorInfos = parsedShards.flatMap((p) => p?.tensors ?? []);
   if (shard) {
     const count = Number(m["split.count"] ?? 0);
     const tensorsCount = Number(m["split.tensors.count"] ?? -1);
     // Each shard says which it is (split.no counts from 0) and of how many: a stale shard of another split shows here.
-    const metas = parsedShards.map((p) => (p?.metadata ?? {}) as unknown as Record<string, unknown>);
+    const metas = parsedShards.map((p) => p?.metadata ?? {});
     const misplaced = metas.findIndex((sm, i) => Number(sm["split.no"] ?? -1) !== i || Number(sm["split.count"] ?? -1) !== total);
     const ok = count === total && tensorsCount === tensorInfos.length && misplaced < 0;
     add(
@@ -90,17 +95,19 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   }
   const arch = typeof m["general.architecture"] === "string" ? (m["general.architecture"] as string) : undefined;
   // Adapters and importance matrices are GGUFs too, but carry no tokenizer or file type: only the structure applies.
-  const kind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
-  if (kind !== "model") {
-    add("kind", true, `general.type ${kind}: structural checks only`);
+  const fileKind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
+  if (fileKind !== "model") {
+    add("kind", true, `general.type ${fileKind}: structural checks only`);
     return done();
   }
+  const kind = modelKind({ metadata: m });
+  facts.kind = kind;
   if (params.expect?.tensorCount !== undefined) {
     add("tensor count", tensorInfos.length === params.expect.tensorCount, `${tensorInfos.length} tensors; the source implies ${params.expect.tensorCount}`);
   }
   const shapes = params.expect?.tensorShapes;
   if (shapes) {
-    const have = new Map(tensorInfos.map((t) => [t.name, t.shape.map(Number)]));
+    const have = new Map(tensorInfos.map((t) => [t.name, t.shape]));
     const missing = Object.keys(shapes).find((name) => !have.has(name));
     const different = Object.entries(shapes).find(([name, shape]) => have.has(name) && have.get(name)?.join("x") !== shape.join("x"));
     add(
@@ -120,29 +127,33 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   if (fileType === undefined) add("file type", false, "general.file_type is missing");
   else {
     const expected = uniform[fileType];
-    const matching = weights.filter((t) => (expected === undefined ? !unquantized.has(t.dtype) : t.dtype === expected)).length;
+    const matching = weights.filter((t) => (expected === undefined ? !unquantized.has(t.type) : t.type === expected)).length;
     const ok = weights.length === 0 || matching * 2 >= weights.length;
     const what = expected === undefined ? "quantized" : ggmlTypeName(expected);
     add("file type", ok, `general.file_type ${fileTypeName(fileType)}: ${matching} of ${weights.length} weight tensors are ${what}${ok ? "" : " — the file type does not match the tensors"}`);
   }
 
-  const tokens = m["tokenizer.ggml.tokens"];
+  // Only the vocabulary's length is needed: its strings are never read.
+  const tokenCount = arrayLength(m["tokenizer.ggml.tokens"]);
   const model = m["tokenizer.ggml.model"];
   const embd = tensorInfos.find((t) => t.name === "token_embd.weight");
-  const vocab = embd ? Number(embd.shape[1]) : typeof m[`${arch}.vocab_size`] === "number" ? (m[`${arch}.vocab_size`] as number) : undefined;
-  if (typeof model !== "string" || !Array.isArray(tokens)) {
+  const vocabSize = m[`${arch}.vocab_size`];
+  const vocab = embd ? embd.shape[1] : typeof vocabSize === "number" ? vocabSize : undefined;
+  if (typeof model !== "string" || tokenCount === undefined) {
     add("tokenizer", false, `tokenizer ${typeof model !== "string" ? "model (tokenizer.ggml.model)" : "tokens (tokenizer.ggml.tokens)"} missing: llama.cpp cannot load this file`);
   } else {
-    const countOk = vocab === undefined || tokens.length === vocab;
-    add("tokenizer", countOk, `${model} tokenizer with ${tokens.length} tokens${vocab !== undefined ? `; the embeddings have ${vocab} rows` : ""}`);
+    const countOk = vocab === undefined || tokenCount === vocab;
+    add("tokenizer", countOk, `${model} tokenizer with ${tokenCount} tokens${vocab !== undefined ? `; the embeddings have ${vocab} rows` : ""}`);
     for (const key of ["bos", "eos"]) {
       const id = m[`tokenizer.ggml.${key}_token_id`];
-      if (typeof id === "number") add(`${key} token`, id >= 0 && id < tokens.length, `${key} id ${id} of ${tokens.length} tokens`);
+      if (typeof id === "number") add(`${key} token`, id >= 0 && id < tokenCount, `${key} id ${id} of ${tokenCount} tokens`);
     }
   }
   const ctx = m[`${arch}.context_length`];
+  if (typeof ctx === "number") facts.contextLength = ctx;
   add("context length", typeof ctx === "number" && ctx > 0, typeof ctx === "number" ? `${arch}.context_length ${ctx}` : `${arch}.context_length is missing`);
-  if (params.expect?.chatTemplate) {
+  // An embedding model has no conversation to template, whatever its source's tokenizer config says.
+  if (params.expect?.chatTemplate && kind.kind === "text-generation") {
     const template = m["tokenizer.chat_template"];
     add("chat template", typeof template === "string" && template.length > 0, typeof template === "string" ? `${template.length} characters` : "the source has a chat template, the GGUF does not");
   }
@@ -164,7 +175,7 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
 
 interface Structure {
   checks: GgufCheck[];
-  parsed?: GGUFParseOutput;
+  parsed?: GgufHeader;
 }
 
 /** One file's structure: magic, version, a readable header, every tensor inside it, and its exact length. */
@@ -176,44 +187,41 @@ async function checkStructure(file: string): Promise<Structure> {
     add("readable", false, "the file does not exist or cannot be read");
     return { checks };
   }
-  const handle = await open(file, "r");
-  const magic = Buffer.alloc(4);
-  await handle.read(magic, 0, 4, 0).finally(() => handle.close());
-  const magicText = magic.toString("latin1");
-  add("magic", magicText === "GGUF", magicText === "GGUF" ? "starts with GGUF" : `starts with ${JSON.stringify(magicText)}, not "GGUF": not a GGUF file`);
-  if (magicText !== "GGUF") return { checks };
-
-  let parsed: GGUFParseOutput;
+  let parsed: GgufHeader;
   try {
-    parsed = await gguf(file, { allowLocalFile: true });
+    parsed = await scanGguf({ file });
   } catch (error) {
-    add("header", false, `the header cannot be read: ${(error as Error).message}`);
+    if (!(error instanceof GgufHeaderError)) throw error;
+    // The first fact that cannot be read ends the checks: nothing after it is guessed.
+    if (error.at === 0) add("magic", false, error.message);
+    else {
+      add("magic", true, "starts with GGUF");
+      add("header", false, error.message);
+    }
     return { checks };
   }
-  const m = parsed.metadata as unknown as Record<string, unknown>;
-  const version = Number(m.version);
-  add("version", version === 2 || version === 3, `GGUF version ${version}`);
+  add("magic", true, "starts with GGUF");
+  add("version", parsed.version === 2 || parsed.version === 3, `GGUF version ${parsed.version}`);
 
   // Tensor data: every tensor inside the file, and the file no longer or shorter than the header implies.
-  const dataOffset = Number(parsed.tensorDataOffset);
-  const alignment = Number(m["general.alignment"] ?? 32);
+  const dataOffset = parsed.tensorDataOffset;
   let end = 0;
   let outside: string | undefined;
   let unknownType: string | undefined;
-  for (const info of parsed.tensorInfos) {
-    const bytes = tensorBytes(info.dtype, info.shape);
+  for (const info of parsed.tensors) {
+    const bytes = tensorBytes(info.type, info.shape);
     if (bytes === undefined) {
-      unknownType ??= `${info.name} has type ${ggmlTypeName(info.dtype)}`;
+      unknownType ??= `${info.name} has type ${ggmlTypeName(info.type)}`;
       continue;
     }
-    const tensorEnd = Number(info.offset) + bytes;
+    const tensorEnd = info.offset + bytes;
     end = Math.max(end, tensorEnd);
     if (dataOffset + tensorEnd > size && !outside) outside = `${info.name} ends at byte ${dataOffset + tensorEnd}, the file has ${size}`;
   }
-  add("tensor types", !unknownType, unknownType ? `unknown tensor type: ${unknownType}` : `${parsed.tensorInfos.length} tensors of known types`);
-  add("tensor data in bounds", !outside, outside ?? `all ${parsed.tensorInfos.length} tensors lie inside the file`);
+  add("tensor types", !unknownType, unknownType ? `unknown tensor type: ${unknownType}` : `${parsed.tensors.length} tensors of known types`);
+  add("tensor data in bounds", !outside, outside ?? `all ${parsed.tensors.length} tensors lie inside the file`);
   const minimal = dataOffset + end;
-  const padded = dataOffset + Math.ceil(end / alignment) * alignment;
+  const padded = dataOffset + Math.ceil(end / parsed.alignment) * parsed.alignment;
   const sizeOk = size >= minimal && size <= padded;
   add("file size", sizeOk, sizeOk ? `${size} bytes, as the header implies` : size < minimal ? `${size} bytes, but the header implies ${minimal}: the file is truncated` : `${size} bytes, but the header implies at most ${padded}: trailing data`);
   return { checks, parsed };

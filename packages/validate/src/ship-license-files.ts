@@ -1,10 +1,6 @@
 import { copyFile, writeFile } from "node:fs/promises";
-import type { StageEvent } from "./events.js";
-import { hashFile } from "./hash-file.js";
+import { hashFile, produceArtifact, sha256, stableKey, type Artifact, type StageEvent } from "@gguf-pipeline/core";
 import type { LicenseVerdict } from "./judge-license.js";
-import { produceArtifact } from "./produce-artifact.js";
-import type { Artifact } from "./report-types.js";
-import { sha256, stableKey } from "./sha256.js";
 
 export interface ShipLicenseFilesParams {
   verdict: LicenseVerdict;

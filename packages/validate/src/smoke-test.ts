@@ -1,6 +1,5 @@
 import { availableParallelism } from "node:os";
-import { runToolToEnd } from "./run-tool.js";
-import { ToolError } from "./errors.js";
+import { runToolToEnd, ToolError } from "@gguf-pipeline/core";
 
 export interface SmokeTestParams {
   file: string;

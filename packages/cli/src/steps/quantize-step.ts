@@ -1,0 +1,80 @@
+import { findCachedArtifacts } from "@gguf-pipeline/core";
+import { formatBytes } from "@gguf-pipeline/convert";
+import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantJobs, runLadder } from "@gguf-pipeline/quantize";
+import { need, signalOf, type RunStep } from "./run-context.js";
+
+const stage = "quantize";
+
+/** The quant ladder with llama-quantize, each rung from the intermediate; a failed rung does not stop the others. */
+export const quantizeStep: RunStep = {
+  stage,
+  title: ({ prepared }) => `Quantize ${quantJobs(prepared.loaded.recipe).map((j) => j.type).join(", ")}`,
+  applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0,
+  run: async function* (ctx) {
+    const { toolchain, intermediate } = need(ctx);
+    const { loaded } = ctx.prepared;
+    const jobs = quantJobs(loaded.recipe);
+    const started = Date.now();
+    const splitSpec = loaded.recipe.split?.maxSize;
+    const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;
+    let done = 0;
+    const ladder = runLadder({
+      jobs,
+      input: intermediate,
+      ...(ctx.imatrix ? { imatrix: ctx.imatrix } : {}),
+      outDir: loaded.outDir,
+      name: loaded.name,
+      ...(splitSpec && splitBytes ? { split: { spec: splitSpec, bytes: splitBytes } } : {}),
+      toolchain,
+      force: ctx.options.force,
+      ...(ctx.options.jobs ? { concurrency: ctx.options.jobs } : {}),
+      ...signalOf(ctx),
+    });
+    try {
+      for (;;) {
+        const next = await ladder.next();
+        if (next.done) {
+          ctx.ladder = next.value;
+          break;
+        }
+        const event = next.value;
+        yield event;
+        if (event.type === "artifact") ctx.artifacts.push(event.artifact);
+        if (event.type === "done" && event.stage !== stage) {
+          done++;
+          // The ladder's title counts the finished quants.
+          yield { type: "start", stage, title: `Quantize: ${done}/${jobs.length} done` };
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof LadderError)) throw error;
+      ctx.ladderError = error;
+      yield { type: "log", stage, level: "warn", message: error.message };
+    } finally {
+      await ladder.return(undefined as never);
+    }
+    const cached = Boolean(ctx.ladder?.results.every((r) => r.cached));
+    const failed = ctx.ladderError ? `, ${ctx.ladderError.failures.length} FAILED` : "";
+    yield { type: "done", stage, title: `Quantize: ${done}/${jobs.length} done${failed}${cached ? " — cached" : ""}`, seconds: (Date.now() - started) / 1000, cached };
+    return { cached };
+  },
+  plan: async (ctx) => {
+    const { loaded, source } = ctx.prepared;
+    const split = loaded.recipe.split?.maxSize;
+    const steps = [];
+    for (const job of quantJobs(loaded.recipe)) {
+      // A quant is cached only if what it is made from is: the intermediate, and the imatrix for those that use one.
+      const input = ctx.intermediate;
+      const usable = input && (!job.useImatrix || ctx.imatrix);
+      const key = usable ? quantCacheKey({ job, input, ...(job.useImatrix && ctx.imatrix ? { imatrix: ctx.imatrix } : {}), ...(split && parseSplitSize(split) ? { split } : {}), commit: ctx.toolchain.llamaCpp.commit }) : undefined;
+      // A rung of the intermediate's own type is the intermediate itself.
+      const own = input && `${loaded.name}-${job.type}.gguf` === input.path ? [input] : undefined;
+      const found = own ?? (key && !ctx.force ? await findCachedArtifacts({ outDir: loaded.outDir, cacheKey: key }) : undefined);
+      if (found) ctx.artifacts.push(...found);
+      else ctx.known = false;
+      const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
+      steps.push({ stage, what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(found), bytes: found ? 0 : bytes });
+    }
+    return steps;
+  },
+};

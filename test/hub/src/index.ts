@@ -1,0 +1,2 @@
+export * from "./start-hub.js";
+export * from "./types.js";
