@@ -1,15 +1,22 @@
-import { describeToolchain, type ToolchainDescription } from "@gguf-pipeline/native";
+import { describeGoTools, describeToolchain, type GoToolsDescription, type ToolchainDescription } from "@gguf-pipeline/native";
 
 export interface DoctorCommandParams {
   env?: NodeJS.ProcessEnv;
 }
 
-/** `pipeline doctor`: every tool's path and version, the llama.cpp commit, the Python env, and what is missing. */
-export async function doctorCommand(params: DoctorCommandParams = {}): Promise<ToolchainDescription> {
-  return describeToolchain({ ...(params.env ? { env: params.env } : {}), probe: true });
+export interface DoctorOutput extends ToolchainDescription {
+  /** The helper binaries the tests run (Ollama, a registry, actionlint): shown, but never a problem for a user's run. */
+  goTools: GoToolsDescription;
 }
 
-export function formatDoctor(d: ToolchainDescription): string[] {
+/** `pipeline doctor`: every tool's path and version, the llama.cpp commit, the Python env, the test servers, and what is missing. */
+export async function doctorCommand(params: DoctorCommandParams = {}): Promise<DoctorOutput> {
+  const env = params.env ? { env: params.env } : {};
+  const [toolchain, goTools] = await Promise.all([describeToolchain({ ...env, probe: true }), describeGoTools(env)]);
+  return { ...toolchain, goTools };
+}
+
+export function formatDoctor(d: DoctorOutput): string[] {
   const mark = (ok: boolean) => (ok ? "ok     " : "MISSING");
   const lines = [
     `cache       ${d.cacheRoot}`,
@@ -20,11 +27,24 @@ export function formatDoctor(d: ToolchainDescription): string[] {
     ...d.scripts.map((t) => `  ${mark(t.present)} ${t.name.padEnd(22)} ${t.path}`),
     `python      ${d.python.path}${d.python.version ? ` (${d.python.version})` : ""}  ${d.python.ready ? "" : "NOT CREATED"}`,
     ...Object.entries(d.python.packages ?? {}).map(([name, version]) => `  ${name.padEnd(14)} ${version}`),
+    ...formatGoTools(d.goTools),
   ];
   if (d.problems.length === 0) lines.push("", "everything is in place");
   else {
     lines.push("", `${d.problems.length} problem(s):`);
     for (const p of d.problems) lines.push(`  - ${p.what}`, `    fix: ${p.fix}`);
   }
+  return lines;
+}
+
+/** The test servers' binaries: built from the Go module proxy by the end-to-end setup, needed only for tests. */
+function formatGoTools(g: GoToolsDescription): string[] {
+  const lines = [`test servers ${g.root}  (go ${g.go ? `${g.go.version} ${g.go.goos}/${g.go.goarch}` : "not found"}; only the end-to-end tests need these)`];
+  if (g.goProblem) lines.push(`  ${g.goProblem}`);
+  for (const t of g.tools) {
+    const state = t.ready ? `ok      built in ${t.seconds ?? "?"} s` : "not built";
+    lines.push(`  ${t.name.padEnd(11)} ${t.module}@${t.version}  ${state}`, `    ${t.path}`, `    built by: ${t.command}`);
+  }
+  if (g.tools.some((t) => !t.ready)) lines.push(`  build them: ${g.fix}`);
   return lines;
 }
