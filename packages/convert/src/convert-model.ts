@@ -3,10 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   findCachedArtifact,
-  ggufValue,
   hashFile,
   readGguf,
-  rewriteGgufMetadata,
   recordArtifact,
   runTool,
   stableKey,
@@ -18,6 +16,7 @@ import {
 import type { Toolchain } from "@gguf-pipeline/native";
 import type { SourceModel } from "./inspect-source.js";
 import { metadataOverride, type RecipeMetadata } from "./metadata-override.js";
+import { shadowSource } from "./shadow-source.js";
 
 export interface ConvertModelParams {
   source: SourceModel;
@@ -25,7 +24,7 @@ export interface ConvertModelParams {
   /** Base of the output name: `<name>-<TYPE>.gguf`; also the GGUF general.name. */
   name: string;
   outtype: ConvertOuttype;
-  /** The recipe's metadata, stamped into general.* (via the converter's --metadata, and general.license afterwards). */
+  /** The recipe's metadata, stamped into general.* (via the converter's --metadata; the license via the card it reads). */
   metadata?: RecipeMetadata;
   toolchain: Toolchain;
   /** Redo the conversion even when the cache says the output is current. */
@@ -75,35 +74,24 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   const partial = tempPathFor(provisional);
   const overrideFile = params.metadata ? join(tmpdir(), `gguf-pipeline-metadata-${process.pid}-${Date.now()}.json`) : undefined;
   if (overrideFile && params.metadata) await writeFile(overrideFile, JSON.stringify(metadataOverride(params.metadata)));
+  // The license goes in through the card the converter reads, so its output needs no second pass (shadow-source.ts).
+  const license = params.metadata?.license;
+  const input = license ? await shadowSource({ dir: source.dir, license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } }) : undefined;
   let renamed = false;
   const run = runTool({
-      tool: "convert_hf_to_gguf.py",
-      command: toolchain.python,
-      args: [toolchain.scripts.convertHf, source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name, ...(overrideFile ? ["--metadata", overrideFile] : [])],
-      cwd: toolchain.llamaCppDir,
-      file: source.dir,
-      ...(params.signal ? { signal: params.signal } : {}),
-    });
+    tool: "convert_hf_to_gguf.py",
+    command: toolchain.python,
+    args: [toolchain.scripts.convertHf, input?.dir ?? source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name, ...(overrideFile ? ["--metadata", overrideFile] : [])],
+    cwd: toolchain.llamaCppDir,
+    file: source.dir,
+    ...(params.signal ? { signal: params.signal } : {}),
+  });
   try {
     for (;;) {
       const next = await run.next();
       if (next.done) break;
       const event = progressOf(next.value);
       if (event) yield event;
-    }
-    const license = params.metadata?.license;
-    if (license) {
-      // The converter takes general.license only from the model card, and the card's license_name/link even when
-      // the recipe's license is another: the header is made to say exactly what the license policy decided.
-      const wanted = { "general.license": license, "general.license.name": params.metadata?.licenseName, "general.license.link": params.metadata?.licenseLink };
-      const have = (await readGguf({ file: partial })).metadata;
-      const set = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => v !== undefined && have[k] !== v).map(([k, v]) => [k, ggufValue.string(v ?? "")]));
-      const remove = Object.entries(wanted).filter(([k, v]) => v === undefined && k in have).map(([k]) => k);
-      if (Object.keys(set).length > 0 || remove.length > 0) {
-        const stamped = `${partial}.license`;
-        await rewriteGgufMetadata({ input: partial, output: stamped, set, remove, ...(params.signal ? { signal: params.signal } : {}) });
-        await rename(stamped, partial);
-      }
     }
     const header = await readGguf({ file: partial });
     const type = header.fileType ?? outtype.toUpperCase();
@@ -120,9 +108,9 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     if (!renamed) {
       await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
-      await rm(`${partial}.license`, { force: true });
     }
     if (overrideFile) await rm(overrideFile, { force: true });
+    await input?.remove();
   }
 }
 

@@ -3,4 +3,5 @@ export * from "./errors.js";
 export * from "./inspect-source.js";
 export * from "./metadata-override.js";
 export * from "./plan-convert.js";
+export * from "./shadow-source.js";
 export * from "./supported-architectures.js";

@@ -4,8 +4,8 @@ export type RecipeMetadata = NonNullable<Recipe["metadata"]>;
 
 /**
  * The recipe's metadata as convert_hf_to_gguf.py's --metadata override file (gguf-py Metadata.load_metadata_override):
- * general.* keys, base models and datasets as lists of entries. general.license is not among the keys it overrides;
- * convertModel writes that one into the header afterwards.
+ * general.* keys, base models and datasets as lists of entries. The license (general.license, .name, .link) goes in
+ * through the model card the converter reads instead (shadow-source.ts): the override cannot set general.license.
  */
 export function metadataOverride(metadata: RecipeMetadata): Record<string, unknown> {
   const ref = (r: NonNullable<RecipeMetadata["baseModels"]>[number]) => ({
@@ -24,8 +24,6 @@ export function metadataOverride(metadata: RecipeMetadata): Record<string, unkno
   set("general.organization", metadata.organization);
   set("general.description", metadata.description);
   set("general.url", metadata.url);
-  set("general.license.name", metadata.licenseName);
-  set("general.license.link", metadata.licenseLink);
   set("general.tags", metadata.tags);
   set("general.languages", metadata.languages);
   set("general.base_models", metadata.baseModels?.map(ref));

@@ -24,25 +24,13 @@ export interface GgufSummary {
   tensors: { name: string; type: string; shape: number[] }[];
 }
 
-// One parse per file version per process: stages, checks and reports of one run share it.
-const parsed = new Map<string, Promise<GgufSummary>>();
-const remembered = 64;
-
-/** Reads a GGUF header (metadata and tensor infos; no tensor data, no long arrays), once per file version per process. */
+/** Reads a GGUF header (metadata and tensor infos; no tensor data, no long arrays); scanGguf parses it once per process. */
 export async function readGguf(params: ReadGgufParams): Promise<GgufSummary> {
   const file = resolve(params.file);
-  const info = await stat(file).catch((error: unknown) => {
+  await stat(file).catch((error: unknown) => {
     throw new InputError({ file: params.file, message: `not a readable GGUF file (${(error as Error).message})`, hint: "pass a .gguf file", cause: error });
   });
-  const key = `${file}\0${info.ino}\0${info.size}\0${info.mtimeMs}`;
-  let summary = parsed.get(key);
-  if (!summary) {
-    summary = summarise(params.file, file);
-    parsed.set(key, summary);
-    summary.catch(() => parsed.delete(key));
-    if (parsed.size > remembered) parsed.delete(parsed.keys().next().value ?? "");
-  }
-  return summary;
+  return summarise(params.file, file);
 }
 
 async function summarise(given: string, file: string): Promise<GgufSummary> {

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 
 /** A long array (a vocabulary, merges, token types): its length and first items only. */
@@ -63,6 +63,24 @@ const blockBytes = 1 << 20;
  */
 export async function scanGguf(params: { file: string }): Promise<GgufHeader> {
   const file = resolve(params.file);
+  // One parse per file version per process, whatever its name: a stage's output read again after its rename into
+  // place (by validation, by the next stage) is the same inode, size and mtime.
+  const info = await stat(file, { bigint: true });
+  const key = `${info.dev}\0${info.ino}\0${info.size}\0${info.mtimeNs}`;
+  let scanning = scanned.get(key);
+  if (!scanning) {
+    scanning = scanFile(file);
+    scanned.set(key, scanning);
+    scanning.catch(() => scanned.delete(key));
+    if (scanned.size > remembered) scanned.delete(scanned.keys().next().value ?? "");
+  }
+  return { ...(await scanning), file };
+}
+
+const scanned = new Map<string, Promise<GgufHeader>>();
+const remembered = 64;
+
+async function scanFile(file: string): Promise<GgufHeader> {
   const handle = await open(file, "r");
   try {
     const reader = new HeaderReader(handle, (await handle.stat()).size, file);
