@@ -7,6 +7,8 @@ export * from "./inspect-command.js";
 export * from "./main.js";
 export * from "./plan-recipe.js";
 export * from "./prepare-recipe.js";
+export * from "./publish-command.js";
+export * from "./publish-recipe.js";
 export * from "./render-events.js";
 export * from "./report-command.js";
 export * from "./run-command.js";

@@ -8,6 +8,8 @@ import { UsageError } from "./errors.js";
 import { checkCommand, formatCheck } from "./check-command.js";
 import { formatInspect, inspectCommand } from "./inspect-command.js";
 import { planRecipe } from "./plan-recipe.js";
+import { publishCommand } from "./publish-command.js";
+import { formatHubPlan } from "@gguf-pipeline/publish";
 import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
 import { formatValidation } from "./format-validation.js";
@@ -17,9 +19,12 @@ import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]
 
-  run RECIPE [--out DIR] [--force] [--json] [--jobs N] [--allow CHECK,...]
-                                               run the recipe: convert, adapters, imatrix, quants, quality, validation;
-                                               write report.json (--allow accepts named failed checks)
+  run RECIPE [--out DIR] [--force] [--json] [--jobs N] [--allow CHECK,...] [--no-publish]
+                                               run the recipe: convert, adapters, imatrix, quants, quality, validation,
+                                               publish; write report.json (--allow accepts named failed checks)
+  publish RECIPE [--out DIR] [--dry-run] [--json]
+                                               publish a finished run (Hub: HF_TOKEN, HF_ENDPOINT); --dry-run prints
+                                               what would be uploaded and writes nothing
   plan RECIPE [--out DIR] [--force] [--json]  what would run, what is cached, disk needed vs. free
   validate RECIPE                              check the recipe and its source model; no work
   report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
@@ -73,10 +78,17 @@ export async function main(params: MainParams): Promise<number> {
           formatReport(report).forEach((line) => out(line));
           out("");
           formatValidation(report).forEach((line) => out(line));
+          if (report.published?.hf) formatHubPlan(report.published.hf).forEach((line) => out(line));
           out(`report: ${path}`);
         };
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), mode, signal: params.signal, onReport, note: err });
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), ...(values["no-publish"] ? { noPublish: true } : {}), mode, signal: params.signal, onReport, note: err });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
+        return 0;
+      }
+      case "publish": {
+        const result = await publishCommand({ file: needOne("RECIPE"), ...(values.out ? { outDir: values.out } : {}), dryRun: Boolean(values["dry-run"]), mode, signal: params.signal });
+        if (json) out(JSON.stringify({ type: "published", path: result.reportPath, published: result.published }));
+        else result.lines.forEach((line) => out(line));
         return 0;
       }
       case "plan": {
@@ -149,6 +161,8 @@ const cliOptions = {
   check: { type: "boolean" },
   smoke: { type: "boolean" },
   allow: { type: "string", multiple: true },
+  "no-publish": { type: "boolean" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;

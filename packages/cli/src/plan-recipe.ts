@@ -1,6 +1,4 @@
-import { statfs } from "node:fs/promises";
-import { dirname } from "node:path";
-import { cacheRoot } from "@gguf-pipeline/core";
+import { cacheRoot, freeSpace } from "@gguf-pipeline/core";
 import { describeToolchain } from "@gguf-pipeline/native";
 import { prepareRecipe } from "./prepare-recipe.js";
 import type { PlanContext, PlannedStep } from "./steps/run-context.js";
@@ -37,24 +35,9 @@ export async function planRecipe(params: PlanRecipeParams): Promise<PlanRecipeOu
   const toolchain = await describeToolchain({ ...(params.env ? { env: params.env } : {}), override: prepared.override });
   const ctx: PlanContext = { prepared, force: params.force ?? false, toolchain, artifacts: [], known: true };
   const steps: PlannedStep[] = [];
-  for (const step of runSteps) if (step.applies(prepared)) steps.push(...(await step.plan(ctx)));
+  for (const step of runSteps) if (step.applies(prepared, { publish: true })) steps.push(...(await step.plan(ctx)));
   const sum = (which: (s: PlannedStep) => boolean) => steps.filter(which).reduce((total, s) => total + s.bytes, 0);
   const output = { dir: prepared.loaded.outDir, needBytes: sum((s) => s.stage !== "toolchain"), freeBytes: await freeSpace(prepared.loaded.outDir) };
   const cache = { dir: toolchain.cacheRoot, needBytes: sum((s) => s.stage === "toolchain"), freeBytes: await freeSpace(cacheRoot(params.env ? { env: params.env } : {})) };
   return { steps, output, cache, enoughSpace: output.freeBytes >= output.needBytes && cache.freeBytes >= cache.needBytes };
-}
-
-/** Free bytes on the file system that holds `path` (or its nearest existing parent: the output folder may not exist yet). */
-export async function freeSpace(path: string): Promise<number> {
-  let dir = path;
-  for (;;) {
-    try {
-      const info = await statfs(dir);
-      return info.bavail * info.bsize;
-    } catch {
-      const parent = dirname(dir);
-      if (parent === dir) return 0;
-      dir = parent;
-    }
-  }
 }

@@ -15,6 +15,8 @@ export interface RunCommandParams {
   mode: OutputMode;
   /** Called once report.json is written, before a failed quant or check makes the run throw. */
   onReport?: (report: RunReport, path: string) => void;
+  /** Skip the recipe's `publish`. */
+  noPublish?: boolean;
   /** Where lines about the run itself go (waiting for the output folder): stderr by default. */
   note?: (line: string) => void;
   signal?: AbortSignal;

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock, cacheRoot, PipelineError, sha256, writeReport, type Lock, type RunReport, type StageEvent } from "@gguf-pipeline/core";
+import { acquireLock, cacheRoot, PipelineError, removeOrphanPartials, sha256, writeReport, type Lock, type RunReport, type StageEvent } from "@gguf-pipeline/core";
 import { ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import { buildReport } from "./build-report.js";
+import { checkPublishAccess } from "./check-publish-access.js";
 import { prepareRecipe } from "./prepare-recipe.js";
 import type { RunContext, RunStep } from "./steps/run-context.js";
 import { runSteps } from "./steps/run-steps.js";
@@ -22,6 +23,8 @@ export interface RunRecipeParams {
   env?: NodeJS.ProcessEnv;
   /** Called once report.json is written, before a failed quant or check makes the run throw. */
   onReport?: (report: RunReport, path: string) => void;
+  /** Skip the recipe's `publish` (`--no-publish`). */
+  noPublish?: boolean;
 }
 
 export interface RunRecipeOutput {
@@ -87,10 +90,19 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
       return listConverterArchitectures({ toolchain: userToolchain, ...sig });
     },
   });
+  const publish = !params.noPublish;
+  // Credentials and servers are checked before any work: a bad token fails in a second, not after the ladder.
+  const access = publish ? await checkPublishAccess({ prepared, env, ...sig }) : {};
   const lock = yield* takeOutputFolder(prepared.loaded.outDir, env, params.signal);
+  // A run killed outright (SIGKILL, power cut) leaves its partial files; the folder's new holder removes them.
+  for (const orphan of (await removeOrphanPartials({ outDir: prepared.loaded.outDir })).removed) {
+    yield { type: "log", stage: "lock", level: "info", message: `removed ${orphan.path}, left by a run that was killed (pid ${orphan.pid})` };
+  }
   const ctx: RunContext = {
     prepared,
-    options: { force: params.force ?? false, ...(params.jobs ? { jobs: params.jobs } : {}), allow: params.allow ?? [], env, ...sig },
+    options: { force: params.force ?? false, ...(params.jobs ? { jobs: params.jobs } : {}), allow: params.allow ?? [], env, publish, ...sig },
+    startedAt,
+    access,
     ...(userToolchain ? { toolchain: userToolchain } : {}),
     adapters: [],
     artifacts: [],
@@ -100,7 +112,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
   let closed = false;
   return {
     ctx,
-    steps: runSteps.filter((s) => s.applies(prepared)),
+    steps: runSteps.filter((s) => s.applies(prepared, { publish })),
     startedAt,
     finish: () => finishRun({ ctx, startedAt, ...(params.onReport ? { onReport: params.onReport } : {}) }),
     close: async () => {

@@ -2,6 +2,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ensureFreeSpace,
   findCachedArtifact,
   hashFile,
   readGguf,
@@ -16,6 +17,7 @@ import {
 import type { Toolchain } from "@gguf-pipeline/native";
 import type { SourceModel } from "./inspect-source.js";
 import { metadataOverride, type RecipeMetadata } from "./metadata-override.js";
+import { planConvert } from "./plan-convert.js";
 import { shadowSource } from "./shadow-source.js";
 
 export interface ConvertModelParams {
@@ -69,6 +71,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     }
   }
 
+  await ensureFreeSpace({ dir: params.outDir, bytes: planConvert({ source, outtype }).estimatedBytes, what: `converting ${params.name}` });
   await mkdir(params.outDir, { recursive: true });
   const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
   const partial = tempPathFor(provisional);

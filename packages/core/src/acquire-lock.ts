@@ -78,7 +78,7 @@ async function isStale(path: string, holder: Owner | undefined): Promise<boolean
     return info ? Date.now() - info.mtimeMs > ownerlessGraceMs : false;
   }
   // Another host's process cannot be checked from here: its lock is respected.
-  return holder.host === hostname() && !isAlive(holder.pid);
+  return holder.host === hostname() && !processAlive(holder.pid);
 }
 
 async function releaseIfOwned(path: string, owner: Owner): Promise<void> {
@@ -86,7 +86,8 @@ async function releaseIfOwned(path: string, owner: Owner): Promise<void> {
   if (holder?.token === owner.token) await rm(path, { recursive: true, force: true });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this host is still running (a process we may not signal counts as running). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,7 @@
 export * from "./acquire-lock.js";
 export * from "./cache-root.js";
 export * from "./embed-texts.js";
+export * from "./ensure-free-space.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./ggml-type-sizes.js";
@@ -12,6 +13,7 @@ export * from "./produce-artifact.js";
 export * from "./read-gguf.js";
 export * from "./recipe-schema.js";
 export * from "./report-types.js";
+export * from "./remove-orphan-partials.js";
 export * from "./rewrite-gguf-metadata.js";
 export * from "./run-tool.js";
 export * from "./scan-gguf.js";

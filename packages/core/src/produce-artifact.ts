@@ -1,5 +1,6 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { ensureFreeSpace } from "./ensure-free-space.js";
 import type { StageEvent } from "./events.js";
 import { hashFile } from "./hash-file.js";
 import { findCachedArtifact, recordArtifact } from "./output-state.js";
@@ -18,6 +19,8 @@ export interface ProduceArtifactParams {
   make: (partial: string) => AsyncGenerator<StageEvent, void>;
   /** Extra facts for the artifact (GGUF type, quant info...). */
   describe?: (partial: string) => Promise<Partial<Artifact>>;
+  /** About how many bytes making it writes (checked against the free space first). */
+  needBytes?: number;
   force?: boolean;
   signal?: AbortSignal;
 }
@@ -46,6 +49,7 @@ export async function* produceArtifact(params: ProduceArtifactParams): AsyncGene
       return { artifact, cached: true, seconds };
     }
   }
+  if (params.needBytes) await ensureFreeSpace({ dir: params.outDir, bytes: params.needBytes, what: params.path });
   await mkdir(params.outDir, { recursive: true });
   const partial = tempPathFor(join(params.outDir, params.path));
   let renamed = false;

@@ -86,7 +86,7 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
       if (error.isCanceled || params.signal?.aborted) throw new CanceledError({ message: `${params.tool} was interrupted` });
       throw new ToolError({
         tool: params.tool,
-        message: `${params.tool} failed (${error.signal ? `killed by ${error.signal}` : `exit code ${error.exitCode}`}): ${lastMeaningfulLine(tail) ?? error.shortMessage}`,
+        message: `${params.tool} failed (${error.signal ? `killed by ${error.signal}` : `exit code ${error.exitCode}`}): ${headlineOf(tail) ?? error.shortMessage}`,
         ...(error.exitCode !== undefined ? { toolExitCode: error.exitCode } : {}),
         ...(error.signal ? { signal: error.signal } : {}),
         stderrTail: tail.join("\n"),
@@ -116,12 +116,17 @@ export async function runToolToEnd(params: RunToolParams & { onLine?: (line: str
   }
 }
 
-function lastMeaningfulLine(tail: string[]): string | undefined {
-  for (let i = tail.length - 1; i >= 0; i--) {
-    const line = tail[i]?.trim();
-    if (line && !/^\s*$/.test(line)) return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-  }
-  return undefined;
+/**
+ * The line that says what went wrong: the last error-looking line (a Python exception, llama.cpp's `error:`/`failed`,
+ * an assertion), else the last line that is not a progress bar. A converter that runs out of disk prints its
+ * `OSError` and then a last redraw of its progress bar: the headline is the OSError.
+ */
+export function headlineOf(tail: string[]): string | undefined {
+  const lines = tail.map((l) => l.trim()).filter(Boolean);
+  const progress = /\d+%\|/;
+  const error = /^(\w+\.)*\w*(Error|Exception)\b|\berror\b|\bfailed\b|GGML_ASSERT|No space left|Killed|abort/i;
+  const found = [...lines].reverse().find((l) => error.test(l) && !progress.test(l)) ?? [...lines].reverse().find((l) => !progress.test(l)) ?? lines.at(-1);
+  return found && found.length > 300 ? `${found.slice(0, 300)}…` : found;
 }
 
 /** A runTool generator as a plain line iterable (for `for await`), dropping its return value. */

@@ -8,4 +8,5 @@ export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.partial-${process.pid}`);
 }
 
-export const partialPattern = /^\..+\.partial-\d+$/;
+/** A partial file's name (also the pieces a tool makes next to it: `.X.partial-123-00001-of-00002.gguf`, `.X.partial-123.export-0`). */
+export const partialPattern = /^\..+\.partial-(\d+)(?:[.-].*)?$/;

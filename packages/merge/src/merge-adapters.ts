@@ -55,6 +55,8 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
     cacheKey: stableKey({ stage: "merge", base: params.base.sha256, bases, adapters: params.adapters.map((a) => ({ sha256: a.artifact.sha256, scale: a.scale, name: a.name })), name: params.name, commit: toolchain.commit }),
     title: `Merge ${params.adapters.map((a) => `${a.name}×${a.scale}`).join(" + ")} into ${params.base.path}`,
     force: params.force ?? false,
+    // The merged model, and one intermediate export at a time beside it.
+    needBytes: params.base.bytes * 2,
     ...sig,
     make: async function* (partial) {
       // llama-export-lora merges several adapters in one call only if they adapt the same tensors; merging is

@@ -2,6 +2,8 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { hashFile, linesOf, produceArtifact, runTool, stableKey, type Artifact, type ProduceArtifactOutput, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
+import { countTokens } from "./count-tokens.js";
+import { TextTooShortError } from "./errors.js";
 
 export interface ComputeImatrixParams {
   /** The high-precision intermediate (the convert artifact). */
@@ -43,6 +45,10 @@ export async function* computeImatrix(params: ComputeImatrixParams): AsyncGenera
     force: params.force ?? false,
     ...sig,
     make: async function* (partial) {
+      // llama-imatrix needs two contexts' worth of text; say so (and how much) before it fails on its own.
+      const model = join(params.outDir, params.input.path);
+      const tokens = await countTokens({ model, text: params.text, toolchain: params.toolchain, ...sig });
+      if (tokens < 2 * params.ctx) throw new TextTooShortError({ file: params.text, tool: "llama-imatrix", tokens, ctx: params.ctx, setting: "imatrix" });
       for await (const line of linesOf(
         runTool({
           tool: "llama-imatrix",

@@ -20,3 +20,16 @@ export class QualityParseError extends PipelineError {
     super({ message: `llama-perplexity printed no ${params.missing}`, exitCode: 1, file: params.file, hint: "run it by hand with the same arguments to see why" });
   }
 }
+
+/** A calibration or evaluation text too short for the context the tool is asked to use. */
+export class TextTooShortError extends PipelineError {
+  constructor(params: { file: string; tool: string; tokens: number; ctx: number; setting: string }) {
+    const fits = Math.floor(params.tokens / 2);
+    super({
+      message: `${params.tokens} tokens for this model; ${params.tool} at ctx ${params.ctx} needs at least ${2 * params.ctx}`,
+      exitCode: 2,
+      file: params.file,
+      hint: fits >= 8 ? `use a longer text, or set ${params.setting}.ctx to ${fits} or less` : `use a longer text (at least ${2 * params.ctx} tokens)`,
+    });
+  }
+}

@@ -4,7 +4,8 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { hashFile, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
-import { QualityParseError } from "./errors.js";
+import { countTokens } from "./count-tokens.js";
+import { QualityParseError, TextTooShortError } from "./errors.js";
 import { memoJson } from "./memo-json.js";
 
 export interface EvaluateQualityParams {
@@ -55,6 +56,9 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
     cached = false;
     // The distributions of an older reference or text are large and of no more use.
     for (const old of await readdir(stateDir)) if (old.startsWith("kld-base-") && join(stateDir, old) !== baseFile) await rm(join(stateDir, old), { force: true });
+    // llama-perplexity exits 0 on a text shorter than two contexts: count first, and say how much text is needed.
+    const tokens = await countTokens({ model: join(params.outDir, params.reference.path), text: params.text, toolchain: params.toolchain, ...sig });
+    if (tokens < 2 * params.ctx) throw new TextTooShortError({ file: params.text, tool: "llama-perplexity", tokens, ctx: params.ctx, setting: "evaluate" });
     const out = await perplexity(params, [
       "-m", join(params.outDir, params.reference.path),
       "-f", basename(params.text),
@@ -65,6 +69,10 @@ export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGene
     ], (text) => {
       const ppl = Number(/Final estimate: PPL = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
       return Number.isFinite(ppl) ? { ppl } : "Final estimate";
+    }).catch(async (error: unknown) => {
+      // A half-written base is of no use to anyone.
+      await rm(baseFile, { force: true });
+      throw error;
     });
     return { kind: "perplexity", ppl: out.ppl, kldMean: 0, kldP99: 0, top1: 100, ...textInfo };
   });

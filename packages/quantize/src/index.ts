@@ -1,6 +1,7 @@
 export * from "./calibration.js";
 export * from "./check-quant-recipe.js";
 export * from "./compute-imatrix.js";
+export * from "./count-tokens.js";
 export * from "./errors.js";
 export * from "./evaluate-embeddings.js";
 export * from "./evaluate-quality.js";

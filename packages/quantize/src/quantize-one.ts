@@ -1,6 +1,7 @@
 import { readdir, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
+  ensureFreeSpace,
   findCachedArtifacts,
   forgetArtifacts,
   hashFile,
@@ -14,6 +15,7 @@ import {
   type StageEvent,
 } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
+import { nominalQuantBytes } from "./nominal-size.js";
 import type { QuantJob } from "./quant-jobs.js";
 
 export interface QuantizeOneParams {
@@ -90,6 +92,8 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     }
   }
 
+  // A quant is at most its input's size (a rung of F32 from a 16-bit input being the exception the estimate covers).
+  await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, parameters: params.input.bytes / 2 }) * (params.split ? 2 : 1), what: `${base}.gguf` });
   const partial = tempPathFor(join(params.outDir, `${base}.gguf`));
   const renamedTo: string[] = [];
   let done = false;

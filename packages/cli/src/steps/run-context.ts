@@ -1,4 +1,4 @@
-import type { Artifact, PublishedSection, StageEvent, StageTiming, ValidationSection } from "@gguf-pipeline/core";
+import type { Artifact, PublishedSection, RunReport, StageEvent, StageTiming, ValidationSection } from "@gguf-pipeline/core";
 import type { MergeAdapterInput } from "@gguf-pipeline/merge";
 import type { Toolchain, ToolchainDescription } from "@gguf-pipeline/native";
 import type { LadderError, LadderOutput } from "@gguf-pipeline/quantize";
@@ -13,12 +13,25 @@ export interface RunOptions {
   allow: string[];
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Publish at the end (the recipe's `publish`); false with `--no-publish`. */
+  publish: boolean;
+  /** Plan the publish only: no write request (`pipeline publish --dry-run`). */
+  dryRun?: boolean;
+}
+
+/** What the publish steps were cleared to use before any work (checked in openRun): never printed, never stored. */
+export interface PublishAccess {
+  hf?: { hubUrl: string; accessToken: string; user: string };
 }
 
 /** What the steps of one run share: the prepared recipe, and what each step made for the ones after it. */
 export interface RunContext {
   prepared: PreparedRecipe;
   options: RunOptions;
+  startedAt: Date;
+  /** `pipeline publish`: the finished run's report.json (a run builds its report as it goes). */
+  finished?: RunReport;
+  access: PublishAccess;
   toolchain?: Toolchain;
   /** The converted model (the base, when adapters are merged). */
   convert?: Artifact;
@@ -74,8 +87,8 @@ export interface RunStep {
   stage: string;
   /** Its task title before it starts. */
   title: (ctx: RunContext) => string;
-  /** Whether the recipe asks for this step; one that does not apply is neither run, shown nor planned. */
-  applies: (prepared: PreparedRecipe) => boolean;
+  /** Whether the recipe (and the caller) asks for this step; one that does not apply is neither run, shown nor planned. */
+  applies: (prepared: PreparedRecipe, options: { publish: boolean }) => boolean;
   run: (ctx: RunContext) => AsyncGenerator<StageEvent, StepResult>;
   plan: (ctx: PlanContext) => Promise<PlannedStep[]>;
 }

@@ -1,0 +1,20 @@
+import { checkHubAccess, hubEndpoint } from "@gguf-pipeline/publish";
+import type { PreparedRecipe } from "./prepare-recipe.js";
+import type { PublishAccess } from "./steps/run-context.js";
+
+/**
+ * The publish targets a recipe names, checked before any work: the Hub token (only ever from HF_TOKEN) can write the
+ * repos. Throws one line (exit 2) otherwise.
+ */
+export async function checkPublishAccess(params: { prepared: PreparedRecipe; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<PublishAccess> {
+  const publish = params.prepared.loaded.recipe.publish;
+  const access: PublishAccess = {};
+  if (publish?.hf) {
+    const hubUrl = hubEndpoint(params.env);
+    const accessToken = params.env.HF_TOKEN;
+    const repos = [publish.hf.repo, ...(publish.hf.adapterRepo ? [publish.hf.adapterRepo] : [])];
+    const { user } = await checkHubAccess({ hubUrl, accessToken, repos, ...(params.signal ? { signal: params.signal } : {}) });
+    access.hf = { hubUrl, accessToken: accessToken ?? "", user };
+  }
+  return access;
+}

@@ -1,0 +1,159 @@
+import type { Artifact, EmbeddingQuality, PerplexityQuality, RunReport } from "@gguf-pipeline/core";
+import type { ModelKind } from "./card-front-matter.js";
+import { DEFAULT_HUB_URL } from "./hub-endpoint.js";
+import { formatSize } from "./format-size.js";
+
+export interface CardSectionsParams {
+  repo: string;
+  repoKind: "model" | "adapter";
+  report: RunReport;
+  /** The files this repo holds, in the report's order. */
+  artifacts: Artifact[];
+  modelKind: ModelKind;
+  hubUrl: string;
+  /** For an adapter repo: the repo of the model its adapters apply to. */
+  modelRepo?: string;
+}
+
+/** The card's body parts, also the placeholders a user template may use. */
+export interface CardSections {
+  files_table: string;
+  usage: string;
+  provenance: string;
+  license: string;
+}
+
+interface Row {
+  name: string;
+  tag: string;
+  parts: Artifact[];
+  bytes: number;
+}
+
+const shardSuffix = /-\d{5}-of-\d{5}(\.gguf)$/;
+const modelStages = new Set(["convert", "merge", "quantize"]);
+
+/** Every body part of the card, from the report alone (no times: the same run makes the same card). */
+export function cardSections(params: CardSectionsParams): CardSections {
+  const rows = modelRows(params.artifacts);
+  return { files_table: filesTable(params, rows), usage: usage(params, rows), provenance: provenance(params), license: license(params.report) };
+}
+
+/** Model files, a shard set as one row (named by its first part). */
+function modelRows(artifacts: Artifact[]): Row[] {
+  const rows = new Map<string, Row>();
+  for (const a of artifacts) {
+    if (!a.ggufType || !modelStages.has(a.stage)) continue;
+    const key = a.path.replace(shardSuffix, "$1");
+    const row = rows.get(key) ?? { name: a.path, tag: a.quant?.type ?? a.ggufType, parts: [], bytes: 0 };
+    row.parts.push(a);
+    row.bytes += a.bytes;
+    rows.set(key, row);
+  }
+  return [...rows.values()];
+}
+
+function filesTable(params: CardSectionsParams, rows: Row[]): string {
+  const embedding = params.modelKind === "embedding";
+  const head = embedding ? ["File", "Type", "Size", "Bits/weight", "Cosine mean", "Cosine min", "sha256"] : ["File", "Type", "Size", "Bits/weight", "PPL", "KLD mean", "KLD p99", "Top-1", "sha256"];
+  const lines = rows.map((row) => {
+    const first = row.parts[0];
+    const quality = first?.quality;
+    const name = row.parts.length > 1 ? `${row.name} (${row.parts.length} parts)` : row.name;
+    const bpw = first?.quant ? first.quant.bitsPerWeight.toFixed(2) : "—";
+    const sha = row.parts.length > 1 ? "see report.json" : `\`${first?.sha256 ?? ""}\``;
+    const measured = embedding ? cosine(quality?.kind === "embedding" ? quality : undefined) : perplexity(quality && quality.kind !== "embedding" ? quality : undefined);
+    return cells([name, row.tag, formatSize(row.bytes), bpw, ...measured, sha]);
+  });
+  const others = params.artifacts.filter((a) => !rows.some((r) => r.parts.includes(a)));
+  const parts = rows.length ? [cells(head), cells(head.map(() => "---")), ...lines] : [];
+  const note = qualityNote(params.artifacts, params.report.artifacts);
+  if (note) parts.push("", note);
+  if (others.length) {
+    parts.push("", cells(["Other file", "What", "Size", "sha256"]), cells(["---", "---", "---", "---"]));
+    for (const a of others) parts.push(cells([a.path, describe(a), formatSize(a.bytes), `\`${a.sha256}\``]));
+  }
+  return parts.join("\n");
+}
+
+function perplexity(q: PerplexityQuality | undefined): string[] {
+  if (!q) return ["—", "—", "—", "—"];
+  return [q.ppl.toFixed(4), q.kldMean.toFixed(6), q.kldP99.toFixed(6), `${q.top1.toFixed(2)}%`];
+}
+
+function cosine(q: EmbeddingQuality | undefined): string[] {
+  return q ? [q.cosineMean.toFixed(6), q.cosineMin.toFixed(6)] : ["—", "—"];
+}
+
+function qualityNote(artifacts: Artifact[], all: Artifact[]): string | undefined {
+  const measured = artifacts.find((a) => a.quality)?.quality;
+  if (!measured) return undefined;
+  const reference = all.find((a) => a.stage === "convert" || a.stage === "merge")?.ggufType ?? "the high-precision reference";
+  if (measured.kind === "embedding") return `Cosine: similarity of each file's embeddings to ${reference}'s over ${measured.passages} passages of \`${measured.text}\` (1 is identical).`;
+  return `PPL: perplexity on \`${measured.text}\` at context ${measured.ctx} (llama-perplexity). KLD: KL divergence of the token distributions from ${reference}'s (mean and 99th percentile). Top-1: how often the most likely token is ${reference}'s.`;
+}
+
+function describe(a: Artifact): string {
+  if (a.stage === "imatrix") return "importance matrix (llama-imatrix), used for the quants";
+  if (a.stage.startsWith("adapter:")) return `LoRA adapter ${a.stage.slice("adapter:".length)} (llama.cpp \`--lora\`)`;
+  if (a.stage === "license") return "license or notice";
+  return a.ggufType ? `${a.ggufType} GGUF` : a.stage;
+}
+
+function usage(params: CardSectionsParams, rows: Row[]): string {
+  const { repo } = params;
+  const out: string[] = [];
+  if (params.hubUrl !== DEFAULT_HUB_URL) out.push(`These files are on ${params.hubUrl}: set \`HF_ENDPOINT=${params.hubUrl}\` (llama.cpp also reads \`MODEL_ENDPOINT\`).`, "");
+  if (rows.length) {
+    const embedding = params.modelKind === "embedding";
+    out.push(cells(["Type", "llama.cpp", "Ollama"]), cells(["---", "---", "---"]));
+    for (const row of rows) {
+      const llama = embedding ? `llama-embedding -hf ${repo}:${row.tag} -p "text"` : `llama-cli -hf ${repo}:${row.tag}`;
+      const ollama = embedding ? `ollama pull hf.co/${repo}:${row.tag}` : `ollama run hf.co/${repo}:${row.tag}`;
+      out.push(cells([row.tag, `\`${llama}\``, `\`${ollama}\``]));
+    }
+    // llama.cpp's own default tag when there is one, else the smallest file.
+    const pick = rows.find((r) => r.tag === "Q4_K_M") ?? [...rows].sort((a, b) => a.bytes - b.bytes)[0];
+    const server = `llama-server -hf ${repo}:${pick?.tag ?? ""}${embedding ? " --embedding" : ""}`;
+    const split = rows.some((r) => r.parts.length > 1) ? " A split file is fetched whole by its tag." : "";
+    out.push("", `An OpenAI-compatible server: \`${server}\`.${split}`);
+    out.push("", `LM Studio: search for \`${repo}\` in Discover (or \`lms get ${params.hubUrl}/${repo}\`) and pick the type.`);
+  }
+  for (const a of params.artifacts.filter((x) => x.stage.startsWith("adapter:"))) {
+    const base = params.modelRepo ? `-hf ${params.modelRepo}` : "-m BASE.gguf";
+    out.push("", `\`${a.path}\`: download it, then \`llama-cli ${base} --lora ${a.path}\`, or \`ADAPTER ./${a.path}\` in an Ollama Modelfile.`);
+  }
+  return out.join("\n").trim();
+}
+
+function provenance(params: CardSectionsParams): string {
+  const { report } = params;
+  const { tools } = report;
+  const packages = Object.entries(tools.packages).map(([name, version]) => `${name} ${version}`);
+  const checked = Object.entries(report.validation?.files ?? {}).filter(([path]) => params.artifacts.some((a) => a.path === path || a.path.replace(shardSuffix, "$1") === path));
+  const lines = [
+    `- Made with gguf-pipeline ${tools.pipeline} and llama.cpp commit \`${tools.llamaCppCommit}\``,
+    `- Recipe sha256 \`${report.recipe.sha256}\``,
+    `- Python ${tools.python}${packages.length ? `: ${packages.join(", ")}` : ""}`,
+  ];
+  if (checked.length) {
+    const checks = checked.reduce((n, [, v]) => n + v.checks.length, 0);
+    const allowed = report.validation?.allowed ?? [];
+    lines.push(`- Validated: ${checked.length} file(s), ${checks} checks${allowed.length ? `, accepted failures: ${allowed.join(", ")}` : ", all pass"}`);
+  }
+  lines.push("- `report.json` records every file's sha256, quality and checks");
+  return lines.join("\n");
+}
+
+function license(report: RunReport): string {
+  const lic = report.license;
+  if (!lic) return "No license was declared for these files.";
+  const name = lic.name ? ` (${lic.name})` : "";
+  const link = lic.link ? ` — ${lic.link.includes("://") ? `<${lic.link}>` : `see \`${lic.link}\``}` : "";
+  const files = lic.files.length ? `\n\nShipped with the model: ${lic.files.map((f) => `\`${f}\``).join(", ")}.` : "";
+  return `\`${lic.id}\`${name}${link}${files}`;
+}
+
+function cells(values: string[]): string {
+  return `| ${values.map((v) => v.replace(/\|/g, "\\|")).join(" | ")} |`;
+}
