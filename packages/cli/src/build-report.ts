@@ -35,6 +35,7 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
       files: ctx.artifacts.filter((a) => a.stage === "license").map((a) => a.path),
       warnings: prepared.license.warnings,
     },
+    ...(ctx.options.only ? { part: ctx.options.only } : {}),
     ...(ctx.validation ? { validation: ctx.validation } : {}),
     ...(ctx.published ? { published: ctx.published } : {}),
   };

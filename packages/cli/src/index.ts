@@ -3,6 +3,7 @@ export * from "./doctor-command.js";
 export * from "./drain.js";
 export * from "./errors.js";
 export * from "./format-validation.js";
+export * from "./gather-runs.js";
 export * from "./inspect-command.js";
 export * from "./main.js";
 export * from "./plan-recipe.js";

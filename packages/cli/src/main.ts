@@ -7,7 +7,10 @@ import { doctorCommand, formatDoctor } from "./doctor-command.js";
 import { UsageError } from "./errors.js";
 import { checkCommand, formatCheck } from "./check-command.js";
 import { formatInspect, inspectCommand } from "./inspect-command.js";
+import { gatherRuns } from "./gather-runs.js";
 import { planRecipe } from "./plan-recipe.js";
+import { prepareRecipe } from "./prepare-recipe.js";
+import { runParts } from "./steps/run-steps.js";
 import { publishCommand } from "./publish-command.js";
 import { formatHubPlan } from "@gguf-pipeline/publish";
 import { renderSteps, type OutputMode } from "./render-events.js";
@@ -19,13 +22,17 @@ import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]
 
-  run RECIPE [--out DIR] [--force] [--json] [--jobs N] [--allow CHECK,...] [--no-publish]
+  run RECIPE [--out DIR] [--force] [--json] [--jobs N] [--allow CHECK,...] [--no-publish] [--only PART]
                                                run the recipe: convert, adapters, imatrix, quants, quality, validation,
-                                               publish; write report.json (--allow accepts named failed checks)
+                                               publish; write report.json (--allow accepts named failed checks;
+                                               --only convert|imatrix|TYPE makes one part of a fanned-out ladder)
+  gather RECIPE PART_DIR... [--out DIR] [--json] [--allow CHECK,...]
+                                               bring the parts' files together, then evaluate, validate and report
   publish RECIPE [--out DIR] [--dry-run] [--json]
                                                publish a finished run (Hub: HF_TOKEN, HF_ENDPOINT); --dry-run prints
                                                what would be uploaded and writes nothing
   plan RECIPE [--out DIR] [--force] [--json]  what would run, what is cached, disk needed vs. free
+  plan RECIPE --matrix                         the parts of the ladder as JSON, for a CI job matrix
   validate RECIPE                              check the recipe and its source model; no work
   report OUTDIR [--json]                       the table of a finished run: type, size, bpw, PPL, KLD, top-1
   inspect FILE.gguf [--ctx N] [--json]         metadata, tensor summary, memory at a context length
@@ -81,7 +88,7 @@ export async function main(params: MainParams): Promise<number> {
           if (report.published?.hf) formatHubPlan(report.published.hf).forEach((line) => out(line));
           out(`report: ${path}`);
         };
-        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), ...(values["no-publish"] ? { noPublish: true } : {}), mode, signal: params.signal, onReport, note: err });
+        const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), ...(values["no-publish"] ? { noPublish: true } : {}), ...(values.only ? { only: values.only } : {}), mode, signal: params.signal, onReport, note: err });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
         return 0;
       }
@@ -91,7 +98,26 @@ export async function main(params: MainParams): Promise<number> {
         else result.lines.forEach((line) => out(line));
         return 0;
       }
+      case "gather": {
+        const [recipe, ...parts] = args;
+        if (!recipe || parts.length === 0) throw new UsageError("gather takes a RECIPE and the parts' output folders");
+        const allow = (values.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+        await renderSteps({ mode, ctx: {}, steps: [{ title: "Gather the parts", stage: "gather", run: async (_c, emit) => void (await drain(gatherRuns({ file: recipe, parts, ...(values.out ? { outDir: values.out } : {}), signal: params.signal }), emit)) }] });
+        const result = await runCommand({ file: recipe, ...(values.out ? { outDir: values.out } : {}), ...(allow.length ? { allow } : {}), noPublish: true, mode, signal: params.signal, note: err, onReport: (report, path) => {
+          if (json) return;
+          [...formatReport(report), "", ...formatValidation(report)].forEach((line) => out(line));
+          out(`report: ${path}`);
+        } });
+        if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
+        return 0;
+      }
       case "plan": {
+        if (values.matrix) {
+          const prepared = await prepareRecipe({ file: needOne("RECIPE") });
+          const parts = runParts(prepared);
+          out(JSON.stringify({ parts: parts.map((p) => p.part), quants: parts.filter((p) => p.part !== "convert" && p.part !== "imatrix").map((p) => p.part), imatrix: parts.some((p) => p.part === "imatrix"), include: parts }));
+          return 0;
+        }
         const plan = await planRecipe({ file: needOne("RECIPE"), ...options });
         if (json) out(JSON.stringify(plan));
         else {
@@ -163,6 +189,8 @@ const cliOptions = {
   allow: { type: "string", multiple: true },
   "no-publish": { type: "boolean" },
   "dry-run": { type: "boolean" },
+  only: { type: "string" },
+  matrix: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;

@@ -17,6 +17,8 @@ export interface RunCommandParams {
   onReport?: (report: RunReport, path: string) => void;
   /** Skip the recipe's `publish`. */
   noPublish?: boolean;
+  /** One part of a fanned-out run: convert, imatrix or a quant type. */
+  only?: string;
   /** Where lines about the run itself go (waiting for the output folder): stderr by default. */
   note?: (line: string) => void;
   signal?: AbortSignal;

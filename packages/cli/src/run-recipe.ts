@@ -6,7 +6,7 @@ import { buildReport } from "./build-report.js";
 import { checkPublishAccess } from "./check-publish-access.js";
 import { prepareRecipe } from "./prepare-recipe.js";
 import type { RunContext, RunStep } from "./steps/run-context.js";
-import { runSteps } from "./steps/run-steps.js";
+import { stepsFor } from "./steps/run-steps.js";
 
 export interface RunRecipeParams {
   /** The recipe file. */
@@ -25,6 +25,8 @@ export interface RunRecipeParams {
   onReport?: (report: RunReport, path: string) => void;
   /** Skip the recipe's `publish` (`--no-publish`). */
   noPublish?: boolean;
+  /** Run one part of the recipe (`--only convert|imatrix|TYPE`), for a ladder fanned out across machines. */
+  only?: string;
 }
 
 export interface RunRecipeOutput {
@@ -90,7 +92,9 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
       return listConverterArchitectures({ toolchain: userToolchain, ...sig });
     },
   });
-  const publish = !params.noPublish;
+  // A part of a fanned-out run never publishes: `gather` makes the whole, `publish` sends it.
+  const publish = !params.noPublish && params.only === undefined;
+  const steps = stepsFor(prepared, { publish, ...(params.only ? { only: params.only } : {}) });
   // Credentials and servers are checked before any work: a bad token fails in a second, not after the ladder.
   const access = publish ? await checkPublishAccess({ prepared, env, ...sig }) : {};
   const lock = yield* takeOutputFolder(prepared.loaded.outDir, env, params.signal);
@@ -100,7 +104,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
   }
   const ctx: RunContext = {
     prepared,
-    options: { force: params.force ?? false, ...(params.jobs ? { jobs: params.jobs } : {}), allow: params.allow ?? [], env, publish, ...sig },
+    options: { force: params.force ?? false, ...(params.jobs ? { jobs: params.jobs } : {}), allow: params.allow ?? [], env, publish, ...(params.only ? { only: params.only } : {}), ...sig },
     startedAt,
     access,
     ...(userToolchain ? { toolchain: userToolchain } : {}),
@@ -112,7 +116,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
   let closed = false;
   return {
     ctx,
-    steps: runSteps.filter((s) => s.applies(prepared, { publish })),
+    steps,
     startedAt,
     finish: () => finishRun({ ctx, startedAt, ...(params.onReport ? { onReport: params.onReport } : {}) }),
     close: async () => {

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { hashFile } from "./hash-file.js";
 import type { Artifact } from "./report-types.js";
 
 /** Bookkeeping inside the output folder: which cache key made each artifact, and the file as it was then. */
@@ -41,11 +42,18 @@ export async function findCachedArtifact(params: { outDir: string; cacheKey: str
   return unchanged(params.outDir, stored);
 }
 
-/** The artifact, if its file is still exactly as recorded (same size and mtime). */
+/**
+ * The artifact, if its file is still exactly as recorded: same size and mtime, or (a folder copied between machines,
+ * a CI job's downloaded artifacts) same size and the same content, which is then recorded under its new mtime.
+ */
 async function unchanged(outDir: string, stored: StoredArtifact): Promise<Artifact | undefined> {
-  const info = await stat(join(outDir, stored.path)).catch(() => undefined);
-  if (!info || info.size !== stored.bytes || info.mtimeMs !== stored.mtimeMs) return undefined;
+  const file = join(outDir, stored.path);
+  const info = await stat(file).catch(() => undefined);
+  if (!info || info.size !== stored.bytes) return undefined;
   const { mtimeMs: _mtime, ...artifact } = stored;
+  if (info.mtimeMs === stored.mtimeMs) return artifact;
+  if ((await hashFile({ file })).sha256 !== stored.sha256) return undefined;
+  await recordArtifact({ outDir, artifact });
   return artifact;
 }
 

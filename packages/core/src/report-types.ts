@@ -80,6 +80,8 @@ export interface RunReport {
   tools: ToolVersions;
   stages: StageTiming[];
   artifacts: Artifact[];
+  /** Set when this is one part of a run fanned out across machines (`run --only`): gather the parts to finish it. */
+  part?: string;
   /** Files in the output folder that this run did not make (an earlier recipe's): not part of this run's results. */
   otherFiles?: string[];
   /** The license the outputs carry (general.license), where it comes from, and the files shipped with them. */

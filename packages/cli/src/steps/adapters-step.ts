@@ -7,6 +7,7 @@ const stage = "adapters";
 /** Each PEFT LoRA adapter → a GGUF adapter with convert_lora_to_gguf.py (the recipe's source as its base). */
 export const adaptersStep: RunStep = {
   stage,
+  part: "convert",
   title: ({ prepared }) => `Adapters → GGUF adapters (${prepared.adapters.map((a) => a.name).join(", ")})`,
   applies: (prepared) => prepared.adapters.length > 0,
   run: async function* (ctx) {

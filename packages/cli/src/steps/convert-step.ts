@@ -14,6 +14,7 @@ function convertName(prepared: PreparedRecipe): string {
 /** safetensors → GGUF with llama.cpp's convert_hf_to_gguf.py. */
 export const convertStep: RunStep = {
   stage,
+  part: "convert",
   title: ({ prepared }) => `Convert ${prepared.loaded.name} → GGUF (${prepared.loaded.outtype})`,
   applies: () => true,
   run: async function* (ctx) {

@@ -11,6 +11,7 @@ const stage = "evaluate";
  */
 export const evaluateStep: RunStep = {
   stage,
+  part: "gather",
   title: () => "Quality",
   applies: (prepared) => Boolean(prepared.loaded.recipe.evaluate) && quantJobs(prepared.loaded.recipe).length > 0,
   run: async function* (ctx) {

@@ -8,6 +8,7 @@ const stage = "imatrix";
 /** One llama-imatrix run on the intermediate, used by every quant that does not opt out. */
 export const imatrixStep: RunStep = {
   stage,
+  part: "imatrix",
   title: () => "Importance matrix",
   applies: (prepared) => quantJobs(prepared.loaded.recipe).some((j) => j.useImatrix),
   run: async function* (ctx) {

@@ -6,6 +6,7 @@ const stage = "license";
 /** The license and notice files the license policy names, shipped into the output folder beside the models. */
 export const licenseStep: RunStep = {
   stage,
+  part: "gather",
   title: ({ prepared }) => `License: ${prepared.license.license}`,
   applies: () => true,
   run: async function* (ctx) {

@@ -7,6 +7,7 @@ const stage = "merge";
 /** The GGUF adapters merged into the converted base with llama-export-lora: the quants are made from the result. */
 export const mergeStep: RunStep = {
   stage,
+  part: "convert",
   title: () => "Merge adapters",
   applies: (prepared) => prepared.merge,
   run: async function* (ctx) {

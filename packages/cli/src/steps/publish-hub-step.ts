@@ -12,6 +12,7 @@ const stage = "publish-hf";
 /** One atomic commit of the validated results to a Hub model repo (and unmerged adapters to their own repo). */
 export const publishHubStep: RunStep = {
   stage,
+  part: "gather",
   title: ({ prepared }) => `Publish to the Hub: ${prepared.loaded.recipe.publish?.hf?.repo ?? ""}`,
   applies: (prepared, options) => options.publish && Boolean(prepared.loaded.recipe.publish?.hf),
   run: async function* (ctx) {

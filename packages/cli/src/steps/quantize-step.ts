@@ -8,12 +8,15 @@ const stage = "quantize";
 /** The quant ladder with llama-quantize, each rung from the intermediate; a failed rung does not stop the others. */
 export const quantizeStep: RunStep = {
   stage,
+  part: "quantize",
   title: ({ prepared }) => `Quantize ${quantJobs(prepared.loaded.recipe).map((j) => j.type).join(", ")}`,
   applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0,
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;
-    const jobs = quantJobs(loaded.recipe);
+    // `run --only TYPE` makes just that rung.
+    const only = ctx.options.only?.toUpperCase();
+    const jobs = quantJobs(loaded.recipe).filter((j) => !only || j.type === only);
     const started = Date.now();
     const splitSpec = loaded.recipe.split?.maxSize;
     const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;

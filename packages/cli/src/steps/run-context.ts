@@ -17,6 +17,8 @@ export interface RunOptions {
   publish: boolean;
   /** Plan the publish only: no write request (`pipeline publish --dry-run`). */
   dryRun?: boolean;
+  /** One part of the run (`run --only`): "convert", "imatrix" or a quant type. */
+  only?: string;
 }
 
 /** What the publish steps were cleared to use before any work (checked in openRun): never printed, never stored. */
@@ -87,6 +89,11 @@ export interface RunStep {
   stage: string;
   /** Its task title before it starts. */
   title: (ctx: RunContext) => string;
+  /**
+   * Which part of a run fanned out across machines it belongs to (`run --only`): making the intermediate, the
+   * importance matrix, the quants, or what follows once the parts are gathered (evaluate, license, validate, publish).
+   */
+  part: "convert" | "imatrix" | "quantize" | "gather";
   /** Whether the recipe (and the caller) asks for this step; one that does not apply is neither run, shown nor planned. */
   applies: (prepared: PreparedRecipe, options: { publish: boolean }) => boolean;
   run: (ctx: RunContext) => AsyncGenerator<StageEvent, StepResult>;

@@ -1,3 +1,7 @@
+import { suggest } from "@gguf-pipeline/core";
+import { quantJobs } from "@gguf-pipeline/quantize";
+import { UsageError } from "../errors.js";
+import type { PreparedRecipe } from "../prepare-recipe.js";
 import { adaptersStep } from "./adapters-step.js";
 import { convertStep } from "./convert-step.js";
 import { evaluateStep } from "./evaluate-step.js";
@@ -12,3 +16,34 @@ import { validateStep } from "./validate-step.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
 export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep];
+
+/** A part of a run that can go to a machine of its own: what it needs first, in the order they run. */
+export interface RunPart {
+  part: string;
+  needs: string[];
+}
+
+/** The parts a recipe fans out into (`plan --matrix`): the intermediate, the importance matrix, then each quant. */
+export function runParts(prepared: PreparedRecipe): RunPart[] {
+  const jobs = quantJobs(prepared.loaded.recipe);
+  const imatrix = jobs.some((j) => j.useImatrix);
+  return [
+    { part: "convert", needs: [] },
+    ...(imatrix ? [{ part: "imatrix", needs: ["convert"] }] : []),
+    ...jobs.map((j) => ({ part: j.type, needs: ["convert", ...(j.useImatrix ? ["imatrix"] : [])] })),
+  ];
+}
+
+/** The steps a run walks: all those the recipe asks for, or (with `only`) just those one part needs. */
+export function stepsFor(prepared: PreparedRecipe, options: { publish: boolean; only?: string }): RunStep[] {
+  const steps = runSteps.filter((s) => s.applies(prepared, options));
+  if (options.only === undefined) return steps;
+  const part = runParts(prepared).find((p) => p.part.toLowerCase() === options.only?.toLowerCase());
+  if (!part) {
+    const names = runParts(prepared).map((p) => p.part);
+    const guess = suggest(options.only, names);
+    throw new UsageError(`--only ${options.only} is not a part of this recipe (${names.join(", ")})`, guess ? `did you mean --only ${guess}?` : "pick one of them");
+  }
+  const wanted = new Set([part.part === "convert" || part.part === "imatrix" ? part.part : "quantize", ...part.needs]);
+  return steps.filter((s) => wanted.has(s.part));
+}

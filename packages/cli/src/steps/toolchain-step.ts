@@ -6,6 +6,7 @@ const stage = "toolchain";
 /** llama.cpp and the converters' Python env: built on first use (with progress), then reused from the cache. */
 export const toolchainStep: RunStep = {
   stage,
+  part: "convert",
   title: () => "Toolchain: llama.cpp and the converters' Python env",
   applies: () => true,
   run: async function* (ctx) {

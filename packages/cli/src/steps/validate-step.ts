@@ -10,6 +10,7 @@ const stage = "validate";
 /** Every GGUF of the run checked (structure, tensors, template, license) and the chosen models smoke-tested. */
 export const validateStep: RunStep = {
   stage,
+  part: "gather",
   title: () => "Validate every GGUF",
   applies: () => true,
   run: async function* (ctx) {
