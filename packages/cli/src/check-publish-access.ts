@@ -1,4 +1,3 @@
-import { checkHubAccess, hubEndpoint } from "@gguf-pipeline/publish";
 import type { PreparedRecipe } from "./prepare-recipe.js";
 import type { PublishAccess } from "./steps/run-context.js";
 
@@ -10,6 +9,7 @@ export async function checkPublishAccess(params: { prepared: PreparedRecipe; env
   const publish = params.prepared.loaded.recipe.publish;
   const access: PublishAccess = {};
   if (publish?.hf) {
+    const { checkHubAccess, hubEndpoint } = await import("@gguf-pipeline/publish");
     const hubUrl = hubEndpoint(params.env);
     const accessToken = params.env.HF_TOKEN;
     const repos = [publish.hf.repo, ...(publish.hf.adapterRepo ? [publish.hf.adapterRepo] : [])];

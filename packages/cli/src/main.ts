@@ -11,8 +11,6 @@ import { gatherRuns } from "./gather-runs.js";
 import { planRecipe } from "./plan-recipe.js";
 import { prepareRecipe } from "./prepare-recipe.js";
 import { runParts } from "./steps/run-steps.js";
-import { publishCommand } from "./publish-command.js";
-import { formatHubPlan } from "@gguf-pipeline/publish";
 import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
 import { formatValidation } from "./format-validation.js";
@@ -60,7 +58,7 @@ export async function main(params: MainParams): Promise<number> {
     json = Boolean(values.json);
     const [command, ...args] = positionals;
     if (values.version) {
-      out(await pipelineVersion());
+      out(`pipeline ${await pipelineVersion()} (llama.cpp ${(await import("@gguf-pipeline/native")).readPin().source.llamaCppCommit})`);
       return 0;
     }
     if (values.help || !command) {
@@ -85,14 +83,19 @@ export async function main(params: MainParams): Promise<number> {
           formatReport(report).forEach((line) => out(line));
           out("");
           formatValidation(report).forEach((line) => out(line));
-          if (report.published?.hf) formatHubPlan(report.published.hf).forEach((line) => out(line));
           out(`report: ${path}`);
         };
         const result = await runCommand({ file: needOne("RECIPE"), ...options, ...(jobs ? { jobs } : {}), ...(allow.length ? { allow } : {}), ...(values["no-publish"] ? { noPublish: true } : {}), ...(values.only ? { only: values.only } : {}), mode, signal: params.signal, onReport, note: err });
         if (json) out(JSON.stringify({ type: "report", path: result.reportPath, report: result.report }));
+        else if (result.report.published?.hf) {
+          // Loaded only when something was published: the Hub client is not part of every run's start-up.
+          const { formatHubPlan } = await import("@gguf-pipeline/publish");
+          formatHubPlan(result.report.published.hf).forEach((line) => out(line));
+        }
         return 0;
       }
       case "publish": {
+        const { publishCommand } = await import("./publish-command.js");
         const result = await publishCommand({ file: needOne("RECIPE"), ...(values.out ? { outDir: values.out } : {}), dryRun: Boolean(values["dry-run"]), mode, signal: params.signal });
         if (json) out(JSON.stringify({ type: "published", path: result.reportPath, published: result.published }));
         else result.lines.forEach((line) => out(line));

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { RunReport } from "@gguf-pipeline/core";
 import { baseModelName } from "@gguf-pipeline/merge";
-import { publishToHub, type HubSettings, type PublishInput } from "@gguf-pipeline/publish";
+import type { HubSettings, PublishInput } from "@gguf-pipeline/publish";
 import { readModelCard } from "@gguf-pipeline/validate";
 import { buildReport } from "../build-report.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
@@ -24,6 +24,8 @@ export const publishHubStep: RunStep = {
       yield { type: "done", stage, title: `Not published: ${held}`, seconds: 0, cached: false };
       return { cached: false };
     }
+    // The Hub client is loaded only by runs that publish.
+    const { publishToHub } = await import("@gguf-pipeline/publish");
     const out = yield* publishToHub({
       ...(await publishInput(ctx)),
       settings,
