@@ -40,7 +40,8 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
     ...(ctx.published ? { published: ctx.published } : {}),
   };
   // An earlier recipe's outputs stay where they are, but they are named, so nobody takes them for this run's.
-  const made = new Set([...report.artifacts.map((a) => a.path), "report.json"]);
+  // The Ollama publish's Modelfile folders are its own output, not another recipe's.
+  const made = new Set([...report.artifacts.map((a) => a.path), "report.json", ...(prepared.loaded.recipe.publish?.ollama ? ["ollama"] : [])]);
   const otherFiles = (await readdir(prepared.loaded.outDir).catch(() => [])).filter((f) => !f.startsWith(".") && !made.has(f)).sort();
   if (otherFiles.length > 0) report.otherFiles = otherFiles;
   return report;

@@ -3,7 +3,8 @@ import type { PublishAccess } from "./steps/run-context.js";
 
 /**
  * The publish targets a recipe names, checked before any work: the Hub token (only ever from HF_TOKEN) can write the
- * repos. Throws one line (exit 2) otherwise.
+ * repos; the Ollama settings are sound and its server (publish.ollama.host or OLLAMA_HOST), if any, answers. Throws
+ * one line (exit 2) otherwise.
  */
 export async function checkPublishAccess(params: { prepared: PreparedRecipe; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<PublishAccess> {
   const publish = params.prepared.loaded.recipe.publish;
@@ -15,6 +16,14 @@ export async function checkPublishAccess(params: { prepared: PreparedRecipe; env
     const repos = [publish.hf.repo, ...(publish.hf.adapterRepo ? [publish.hf.adapterRepo] : [])];
     const { user } = await checkHubAccess({ hubUrl, accessToken, repos, ...(params.signal ? { signal: params.signal } : {}) });
     access.hf = { hubUrl, accessToken: accessToken ?? "", user };
+  }
+  const ollama = publish?.ollama;
+  if (ollama) {
+    const { checkOllamaAccess, checkOllamaSettings, ollamaHost } = await import("@gguf-pipeline/publish");
+    checkOllamaSettings({ settings: { ...ollama, push: ollama.push ?? false, insecure: ollama.insecure ?? false }, ...(params.prepared.loaded.recipe.adapters ? { adapters: params.prepared.loaded.recipe.adapters } : {}), merge: params.prepared.merge, file: params.prepared.loaded.file });
+    const host = ollamaHost({ settings: ollama, env: params.env });
+    if (host) await checkOllamaAccess({ host, ...(params.signal ? { signal: params.signal } : {}) });
+    access.ollama = host ? { host } : {};
   }
   return access;
 }

@@ -92,6 +92,7 @@ export async function main(params: MainParams): Promise<number> {
           const { formatHubPlan } = await import("@gguf-pipeline/publish");
           formatHubPlan(result.report.published.hf).forEach((line) => out(line));
         }
+        for (const tag of result.report.published?.ollama?.tags ?? []) out(`ollama  ${tag.tag} → ${tag.folder}${tag.created ? ", created" : ""}${tag.pushed ? ", pushed" : ""}`);
         return 0;
       }
       case "publish": {

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { InputError, loadRecipe, resolveFrom, type LoadedRecipe } from "@gguf-pipeline/core";
+import { InputError, loadRecipe, resolveFrom, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
 import { findLicense, judgeLicense, type LicenseVerdict } from "@gguf-pipeline/validate";
 import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
@@ -43,7 +43,7 @@ export interface PreparedRecipe {
  * folder (config, architecture, safetensors headers). Nothing is built or written.
  */
 export async function prepareRecipe(params: PrepareRecipeParams): Promise<PreparedRecipe> {
-  const loaded = await loadRecipe({ file: params.file, ...(params.outDir ? { outDir: params.outDir } : {}), checks: [checkQuantRecipe] });
+  const loaded = await loadRecipe({ file: params.file, ...(params.outDir ? { outDir: params.outDir } : {}), checks: [checkQuantRecipe, checkPublishRecipe] });
   const recipeToolchain = loaded.recipe.toolchain;
   const override = toolchainOverride({
     ...(params.env ? { env: params.env } : {}),
@@ -69,6 +69,14 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
   const { license: id, name: licenseName, link: licenseLink } = license;
   const metadata: RecipeMetadata = { ...loaded.recipe.metadata, license: id, ...(licenseName ? { licenseName } : {}), ...(licenseLink ? { licenseLink } : {}) };
   return { loaded, source, override, adapters, merge: adapters.length > 0 && loaded.recipe.merge !== false, license, metadata };
+}
+
+/** publish.ollama's rules beyond the schema (parameter names and types, tags, template file), with their lines. */
+async function checkPublishRecipe(loaded: LoadedRecipe): Promise<RecipeProblem[]> {
+  if (!loaded.recipe.publish?.ollama) return [];
+  // Loaded only for recipes that publish to Ollama: it is not part of every run's start-up.
+  const { checkOllamaRecipe } = await import("@gguf-pipeline/publish");
+  return checkOllamaRecipe(loaded);
 }
 
 /** The license policy, judged before anything runs: the recipe's declaration, the source's card and files, each adapter's. */

@@ -24,5 +24,5 @@ export async function publishCommand(params: PublishCommandParams): Promise<Publ
   const opened = await openPublish(params);
   await renderSteps<RunContext>({ mode: params.mode, ctx: opened.ctx, steps: opened.steps.map((step) => ({ title: step.title(opened.ctx), stage: step.stage, run: (ctx, emit) => drain(runStep(step, ctx), emit) })) });
   const out = await opened.finish();
-  return { ...out, lines: out.published.hf ? formatHubPlan(out.published.hf) : [] };
+  return { ...out, lines: [...(out.published.hf ? formatHubPlan(out.published.hf) : []), ...opened.ctx.planLines] };
 }

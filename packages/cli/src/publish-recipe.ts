@@ -74,6 +74,7 @@ export async function openPublish(params: PublishRecipeParams): Promise<OpenedPu
     artifacts: report.artifacts,
     timings: [],
     validationFailed: [],
+    planLines: [],
   };
   return {
     ctx,

@@ -112,6 +112,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
     artifacts: [],
     timings: [],
     validationFailed: [],
+    planLines: [],
   };
   let closed = false;
   return {

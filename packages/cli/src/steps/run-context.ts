@@ -24,6 +24,8 @@ export interface RunOptions {
 /** What the publish steps were cleared to use before any work (checked in openRun): never printed, never stored. */
 export interface PublishAccess {
   hf?: { hubUrl: string; accessToken: string; user: string };
+  /** The Ollama server, when one is configured (publish.ollama.host or OLLAMA_HOST) and answered. */
+  ollama?: { host?: string };
 }
 
 /** What the steps of one run share: the prepared recipe, and what each step made for the ones after it. */
@@ -51,6 +53,8 @@ export interface RunContext {
   published?: PublishedSection;
   artifacts: Artifact[];
   timings: StageTiming[];
+  /** What a dry run would do, to print (the Ollama plan: Modelfiles and blobs). */
+  planLines: string[];
 }
 
 /** What `plan` knows while it walks the steps: what is cached so far (a step after one that must run cannot be). */

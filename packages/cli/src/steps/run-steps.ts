@@ -9,13 +9,14 @@ import { imatrixStep } from "./imatrix-step.js";
 import { licenseStep } from "./license-step.js";
 import { mergeStep } from "./merge-step.js";
 import { publishHubStep } from "./publish-hub-step.js";
+import { publishOllamaStep } from "./publish-ollama-step.js";
 import { quantizeStep } from "./quantize-step.js";
 import type { RunStep } from "./run-context.js";
 import { toolchainStep } from "./toolchain-step.js";
 import { validateStep } from "./validate-step.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
-export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep];
+export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
 
 /** A part of a run that can go to a machine of its own: what it needs first, in the order they run. */
 export interface RunPart {

@@ -1,0 +1,59 @@
+import { convertGGUFTemplateToOllama } from "@huggingface/ollama-utils";
+
+export interface OllamaChatTemplateParams {
+  /** The GGUF's `tokenizer.chat_template` (Jinja). */
+  chatTemplate: string;
+  bosToken?: string;
+  eosToken?: string;
+  /** Whether the tokenizer puts BOS in front of every prompt itself (`tokenizer.ggml.add_bos_token`). */
+  addBos: boolean;
+}
+
+export interface OllamaChatTemplate {
+  /** A Go template for Ollama's TEMPLATE. */
+  template: string;
+  /** The stop strings the conversion names (role markers), before the model's own EOS/EOT are added. */
+  stop: string[];
+  /** Other PARAMETERs Ollama's library uses for this template family (temperature, top_p ...). */
+  parameters: Record<string, unknown>;
+  /** `known`: one of Ollama's library templates matched; `converted`: rendered from the Jinja by the converter. */
+  how: "known" | "converted";
+}
+
+/**
+ * The GGUF's Jinja chat template as an Ollama Go template, with @huggingface/ollama-utils (its table of Ollama's
+ * library templates, then a conversion by rendering the Jinja with placeholder messages). Undefined when neither
+ * works: the caller must then ask for a template, never guess one.
+ *
+ * One correction to the automatic conversion: the Jinja renders BOS at the start of the prompt, and the converter
+ * keeps it only in the system branch (`{{ if .System }}<s>…`). llama.cpp drops a leading BOS from the rendered prompt
+ * when the tokenizer adds one anyway; Ollama's tokenizer adds it too, so a BOS left in the template would be doubled
+ * whenever a system message is set. It is dropped there (or, for a tokenizer that adds none, written unconditionally).
+ */
+export function ollamaChatTemplate(params: OllamaChatTemplateParams): OllamaChatTemplate | undefined {
+  let mapped;
+  try {
+    mapped = convertGGUFTemplateToOllama({ chat_template: params.chatTemplate, ...(params.bosToken ? { bos_token: params.bosToken } : {}), ...(params.eosToken ? { eos_token: params.eosToken } : {}) });
+  } catch {
+    // It throws for templates it knows are not chat models (OuteTTS).
+    return undefined;
+  }
+  if (!mapped) return undefined;
+  const { template: raw, tokens, params: extra = {} } = mapped.ollama;
+  // A conversion that never places the user's message is not a chat template (a Jinja that failed to render).
+  if (!/\.(Prompt|Content)\b/.test(raw)) return undefined;
+  const how = mapped.model === "auto-conversion" || mapped.model === "custom-matching" ? "converted" : "known";
+  const template = how === "converted" && params.bosToken ? placeBos(raw, params.bosToken, params.addBos) : raw;
+  const { stop, ...parameters } = extra as Record<string, unknown>;
+  const stops = Array.isArray(stop) ? stop.filter((s): s is string => typeof s === "string") : tokens;
+  return { template, stop: [...new Set(stops)], parameters, how };
+}
+
+/** Moves a BOS that only the system branch renders: dropped when the tokenizer adds BOS, else written first always. */
+function placeBos(template: string, bos: string, addBos: boolean): string {
+  const systemFirst = /^(\{\{-? ?if \.System ?-?\}\})/.exec(template);
+  const prefix = systemFirst?.[1] ?? "";
+  if (!template.startsWith(prefix + bos)) return template;
+  const rest = template.slice(prefix.length + bos.length);
+  return addBos ? prefix + rest : bos + prefix + rest;
+}
