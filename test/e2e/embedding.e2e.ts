@@ -48,7 +48,7 @@ describe("embedding models through `pipeline run`: the tiny BERT", () => {
 
   it("should measure each quant by the cosine similarity of its embeddings to the reference's, and show it in the table", async () => {
     const q8 = report.artifacts.find((a) => a.path === "Tiny-Embed-Q8_0.gguf");
-    expect(q8?.quality).toMatchObject({ kind: "embedding", text: "default.txt", ctx: 128 });
+    expect(q8?.quality).toMatchObject({ kind: "embedding", text: "evaluation.txt", ctx: 128 });
     const quality = q8?.quality?.kind === "embedding" ? q8.quality : undefined;
     expect(quality?.passages).toBeGreaterThan(10);
     expect(quality?.cosineMin).toBeGreaterThan(0.99);
@@ -57,7 +57,7 @@ describe("embedding models through `pipeline run`: the tiny BERT", () => {
     const table = await cli(["report", outDir]);
     expect(table.stdout).toMatch(/^file\s+type\s+size\s+bpw\s+cos mean\s+cos min\s+imatrix$/m);
     expect(table.stdout).toMatch(/^Tiny-Embed-Q8_0\.gguf\s+Q8_0\s+\S+ MB\s+[\d.]+\s+(0\.99\d{4}|1\.000000)\s+(0\.99\d{4}|1\.000000)\s*$/m);
-    expect(table.stdout).toMatch(/quality: llama-embedding on \d+ passages of default\.txt at ctx 128/);
+    expect(table.stdout).toMatch(/quality: llama-embedding on \d+ passages of evaluation\.txt at ctx 128/);
   });
 
   it("should do no work on an unchanged re-run: every step cached, validation included", async () => {

@@ -22,7 +22,7 @@ describe("the ladder fanned out across processes: plan --matrix, run --only, gat
 
   beforeAll(async () => {
     work = await tempDir("matrix");
-    recipe = await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", "Q4_K_M", { type: "Q2_K", imatrix: false }], imatrix: { ctx: 64 }, evaluate: { ctx: 64 } });
+    recipe = await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", "Q4_K_M", { type: "Q2_K", imatrix: false }], imatrix: { ctx: 64, chunks: 16 }, evaluate: { ctx: 64, chunks: 16 } });
     const one = await cli(["run", recipe, "--out", single()]);
     expect(one.exitCode, one.all).toBe(0);
   });

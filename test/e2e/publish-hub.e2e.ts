@@ -19,7 +19,7 @@ const READ = `hf_${"r".repeat(34)}`;
 const tokens: Record<string, HubTokenInfo> = { [TOKEN]: { user: "test-user", role: "write", orgs: ["test-org"] }, [READ]: { user: "test-user", role: "read" } };
 // Quick retries, so that a permanent failure gives up in well under a second.
 const retry = { baseDelayMs: 20, maxDelayMs: 200 };
-const recipe = { name: "Tiny-Llama", source: { path: tinyModel }, quants: ["Q8_0", "Q4_K_M"], evaluate: { ctx: 64 } };
+const recipe = { name: "Tiny-Llama", source: { path: tinyModel }, quants: ["Q8_0", "Q4_K_M"], evaluate: { ctx: 64, chunks: 16 } };
 const quantNames = ["Tiny-Llama-F16.gguf", "Tiny-Llama-Q8_0.gguf", "Tiny-Llama-Q4_K_M.gguf"];
 
 let hub: HubServer;

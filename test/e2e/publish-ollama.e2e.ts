@@ -63,7 +63,7 @@ beforeAll(async () => {
     wide: started(async () => {
       await makeTinyModel({ out: join(work, "wide", "model"), hidden: 256, steps: 5 });
       // Real IQ and K blocks at 256 wide; F16 over 2 MB is split, and must be joined for Ollama.
-      return fixtureRun(join(work, "wide"), { name: "Wide", source: { path: "model" }, ...tiny, imatrix: { ctx: 64 }, quants: ["IQ2_XXS", "IQ3_S", "IQ4_XS", "Q3_K_M", "Q6_K", "F16"], split: { maxSize: "2M" } });
+      return fixtureRun(join(work, "wide"), { name: "Wide", source: { path: "model" }, ...tiny, imatrix: { ctx: 64, chunks: 16 }, quants: ["IQ2_XXS", "IQ3_S", "IQ4_XS", "Q3_K_M", "Q6_K", "F16"], split: { maxSize: "2M" } });
     }),
     // The same adapter shipped beside the base (merge: false) and merged into it.
     adapter: started(async () => fixtureRun(join(work, "adapter"), { name: "Tuned", source: { path: tinyModel }, ...tiny, adapters: [{ path: await lora }], merge: false })),

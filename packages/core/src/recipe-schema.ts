@@ -161,7 +161,7 @@ export const recipeSchema = {
       additionalProperties: false,
       description: "Compute an importance matrix once with llama-imatrix from the convert output and use it for every quant (required for IQ1/IQ2/IQ3_XXS/Q2_K_S).",
       properties: {
-        calibration: { type: "string", minLength: 1, description: "Calibration text; default: the public-domain text shipped in packages/quantize/calibration/default.txt." },
+        calibration: { type: "string", minLength: 1, description: "Calibration text; default: the mixed text shipped in packages/quantize/calibration/calibration.txt (prose, chat, code, numbers, several languages)." },
         chunks: { type: "integer", minimum: 1, description: "llama-imatrix --chunks: how many ctx-sized chunks of the text to use (default: all)." },
         ctx: { type: "integer", minimum: 8, default: 512, description: "llama-imatrix -c: tokens per chunk." },
       },
@@ -178,7 +178,7 @@ export const recipeSchema = {
       additionalProperties: false,
       description: "Measure every quant with llama-perplexity against the convert output: perplexity, KL divergence (mean, p99) and top-token agreement.",
       properties: {
-        text: { type: "string", minLength: 1, description: "Evaluation text; default: the shipped calibration text." },
+        text: { type: "string", minLength: 1, description: "Evaluation text; default: the held-out text shipped in packages/quantize/calibration/evaluation.txt (never the calibration text)." },
         ctx: { type: "integer", minimum: 8, default: 512, description: "llama-perplexity -c: tokens per chunk (the text needs at least 2 chunks)." },
         chunks: { type: "integer", minimum: 1, description: "llama-perplexity --chunks: at most this many chunks." },
       },

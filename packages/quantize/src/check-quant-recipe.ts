@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
-import { defaultCalibrationText } from "./calibration.js";
+import { defaultCalibrationText, defaultEvaluationText } from "./calibration.js";
 import { parseSplitSize } from "./parse-size.js";
 import { findQuantType, quantAliases, quantTypes } from "./quant-types.js";
 
@@ -45,7 +45,7 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
   ] as const) {
     if (!recipe[key]) continue;
     const path = file ? [key, key === "imatrix" ? "calibration" : "text"] : [key];
-    const resolved = file ? resolveFrom(loaded.dir, file) : defaultCalibrationText;
+    const resolved = file ? resolveFrom(loaded.dir, file) : key === "imatrix" ? defaultCalibrationText : defaultEvaluationText;
     const info = await stat(resolved).catch(() => undefined);
     if (!info?.isFile()) problems.push({ path, message: `text file ${resolved} does not exist`, hint: "point it at a UTF-8 text file, or leave it out to use the shipped text" });
     else if (info.size === 0) problems.push({ path, message: `text file ${resolved} is empty`, hint: "use a text with at least a few thousand words" });
