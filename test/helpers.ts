@@ -94,9 +94,9 @@ export async function hfGenerate(params: { modelDir: string; prompts: string[]; 
 }
 
 /** Runs the fixture generator into a new folder. */
-export async function makeTinyModel(params: { out: string; shards?: number; hidden?: number; layers?: number; steps?: number }): Promise<string> {
+export async function makeTinyModel(params: { out: string; shards?: number; hidden?: number; layers?: number; steps?: number; vocab?: number }): Promise<string> {
   const tc = await toolchain();
-  const extra = (["shards", "hidden", "layers", "steps"] as const).flatMap((key) => (params[key] ? [`--${key}`, String(params[key])] : []));
+  const extra = (["shards", "hidden", "layers", "steps", "vocab"] as const).flatMap((key) => (params[key] ? [`--${key}`, String(params[key])] : []));
   await execa(tc.python, [join(fixturesDir, "make_tiny_llama.py"), params.out, ...extra], {
     env: { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" },
   });

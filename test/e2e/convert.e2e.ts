@@ -189,8 +189,8 @@ describe("convert: the tiny model through `pipeline run`", () => {
       tensorCount: 21,
       parameterCount: 123_200,
       tensorTypes: { F32: { tensors: 21, elements: 123_200 } },
-      // 2 layers × 128 positions × 2 KV heads × (16 + 16) × 2 bytes
-      memory: { ctx: 128, kvCacheBytes: 2 * 128 * 2 * 32 * 2 },
+      // 2 layers × 256 cells (llama.cpp rounds the context up to a multiple of 256) × 2 KV heads × (16 + 16) × 2 bytes
+      memory: { ctx: 128, kvCacheBytes: 2 * 256 * 2 * 32 * 2 },
       metadata: { "tokenizer.ggml.tokens": { length: 384, head: ["<unk>", "<s>", "</s>", "<0x00>", "<0x01>", "<0x02>", "<0x03>", "<0x04>"] } },
     });
     const text = await cli(["inspect", gguf32]);

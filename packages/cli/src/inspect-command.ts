@@ -1,18 +1,18 @@
-import { readGguf, type GgufSummary } from "@gguf-pipeline/core";
+import { estimateMemory, modelKind, modelShape, readGguf, type GgufSummary, type MemoryEstimate } from "@gguf-pipeline/core";
+import { describeToolchain } from "@gguf-pipeline/native";
+import { fitParams, memoryContexts } from "@gguf-pipeline/validate";
 import { formatBytes } from "@gguf-pipeline/convert";
 
 export interface InspectCommandParams {
+  env?: NodeJS.ProcessEnv;
   file: string;
   /** Context length for the memory estimate; the model's own by default. */
   ctx?: number;
 }
 
-export interface MemoryEstimate {
-  ctx: number;
-  weightsBytes: number;
-  /** K and V caches in f16 (llama.cpp's default cache type). */
-  kvCacheBytes: number;
-  totalBytes: number;
+export interface InspectMemory extends MemoryEstimate {
+  /** llama.cpp's own projection for this file (llama-fit-params), when the toolchain is built. */
+  projectedBytes?: number;
 }
 
 export interface InspectCommandOutput {
@@ -26,7 +26,10 @@ export interface InspectCommandOutput {
   /** Metadata with arrays summarised: length and the first items. */
   metadata: Record<string, unknown>;
   tensorTypes: GgufSummary["tensorTypes"];
-  memory: MemoryEstimate | undefined;
+  /** At --ctx, or the model's own context. */
+  memory: InspectMemory | undefined;
+  /** At 4k, 8k and 32k (capped at the model's own context), for choosing a file. */
+  memoryAt: InspectMemory[];
 }
 
 const arrayHead = 8;
@@ -37,6 +40,11 @@ export async function inspectCommand(params: InspectCommandParams): Promise<Insp
   const metadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(summary.metadata)) metadata[key] = summarise(value);
   const architecture = typeof summary.metadata["general.architecture"] === "string" ? summary.metadata["general.architecture"] : undefined;
+  const ctxValue = summary.metadata[`${architecture ?? ""}.context_length`];
+  const contextLength = typeof ctxValue === "number" ? ctxValue : undefined;
+  // llama.cpp's own projection needs the built toolchain; without it the estimate stands alone.
+  const tools = await describeToolchain(params.env ? { env: params.env } : {});
+  const fitTool = tools.tools.find((t) => t.name === "llama-fit-params" && t.present)?.path;
   return {
     file: summary.file,
     bytes: summary.bytes,
@@ -47,7 +55,8 @@ export async function inspectCommand(params: InspectCommandParams): Promise<Insp
     tensorCount: summary.tensorCount,
     metadata,
     tensorTypes: summary.tensorTypes,
-    memory: architecture ? estimateMemory(summary, architecture, params.ctx) : undefined,
+    memory: contextLength ? await memoryAt(summary, params.ctx ?? contextLength, fitTool) : undefined,
+    memoryAt: contextLength && !params.ctx ? (await Promise.all(memoryContexts(contextLength).map((c) => memoryAt(summary, c, fitTool)))).filter((m): m is InspectMemory => Boolean(m)) : [],
   };
 }
 
@@ -60,22 +69,11 @@ function summarise(value: unknown): unknown {
   return value;
 }
 
-function estimateMemory(summary: GgufSummary, arch: string, ctxParam: number | undefined): MemoryEstimate | undefined {
-  const num = (key: string) => {
-    const v = summary.metadata[`${arch}.${key}`];
-    return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
-  };
-  const layers = num("block_count");
-  const embd = num("embedding_length");
-  const heads = num("attention.head_count");
-  const kvHeads = num("attention.head_count_kv") ?? heads;
-  const ctx = ctxParam ?? num("context_length");
-  if (!layers || !embd || !heads || !kvHeads || !ctx) return undefined;
-  const keyLength = num("attention.key_length") ?? embd / heads;
-  const valueLength = num("attention.value_length") ?? embd / heads;
-  const kvCacheBytes = layers * ctx * kvHeads * (keyLength + valueLength) * 2;
-  const weightsBytes = summary.bytes - summary.tensorDataOffset;
-  return { ctx, weightsBytes, kvCacheBytes, totalBytes: weightsBytes + kvCacheBytes };
+async function memoryAt(summary: GgufSummary, ctx: number, fitTool: string | undefined): Promise<InspectMemory | undefined> {
+  const shape = modelShape({ metadata: summary.metadata, weightsBytes: summary.bytes - summary.tensorDataOffset, embeddingModel: modelKind({ metadata: summary.metadata }).kind === "embedding" });
+  if (!shape) return undefined;
+  const projected = fitTool ? await fitParams({ file: summary.file, fitTool, ctx }).catch(() => undefined) : undefined;
+  return { ...estimateMemory({ shape, ctx }), ...(projected?.totalBytes ? { projectedBytes: projected.totalBytes } : {}) };
 }
 
 export function formatInspect(out: InspectCommandOutput): string[] {
@@ -85,8 +83,9 @@ export function formatInspect(out: InspectCommandOutput): string[] {
     `arch        ${out.architecture ?? "?"}    file_type ${out.fileType ?? "?"}    ${out.parameterCount.toLocaleString("en-US")} parameters in ${out.tensorCount} tensors`,
     "tensors     " + Object.entries(out.tensorTypes).map(([type, t]) => `${type} × ${t.tensors} (${t.elements.toLocaleString("en-US")} weights)`).join(", "),
   ];
-  if (out.memory) {
-    lines.push(`memory      at ctx ${out.memory.ctx}: ${formatBytes(out.memory.totalBytes)} = weights ${formatBytes(out.memory.weightsBytes)} + f16 KV cache ${formatBytes(out.memory.kvCacheBytes)} (compute buffers not included)`);
+  for (const m of out.memoryAt.length > 0 ? out.memoryAt : out.memory ? [out.memory] : []) {
+    const projected = m.projectedBytes ? `llama.cpp projects ${formatBytes(m.projectedBytes)}; ` : "";
+    lines.push(`memory      at ctx ${m.ctx}: ${projected}estimate ${formatBytes(m.totalBytes)} = weights ${formatBytes(m.weightsBytes)} + f16 KV cache ${formatBytes(m.kvCacheBytes)} + compute ${formatBytes(m.computeBytes)} + output ${formatBytes(m.outputBytes)} (flash attention on)`);
   }
   lines.push(`metadata    ${Object.keys(out.metadata).length} keys`);
   for (const [key, value] of Object.entries(out.metadata)) lines.push(`  ${key} = ${formatValue(value)}`);

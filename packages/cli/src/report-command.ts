@@ -24,11 +24,17 @@ export async function reportCommand(params: ReportCommandParams): Promise<RunRep
 export function formatReport(report: RunReport): string[] {
   const files = report.artifacts.filter((a) => a.path.endsWith(".gguf") && a.stage !== "imatrix");
   const embedding = files.some((a) => a.quality?.kind === "embedding");
-  const header = embedding ? ["file", "type", "size", "bpw", "cos mean", "cos min", "imatrix"] : ["file", "type", "size", "bpw", "PPL", "KLD mean", "KLD p99", "top-1", "imatrix"];
+  // Memory to run each file at the first context it was measured at (llama.cpp's own projection where there is one).
+  const memoryOf = (path: string) => report.validation?.files[path]?.memory?.[0];
+  const memoryCtx = files.map((a) => memoryOf(a.path)?.ctx).find((c) => c !== undefined);
+  const memoryHeader = memoryCtx ? [`RAM @${memoryCtx >= 1024 ? `${memoryCtx / 1024}k` : memoryCtx}`] : [];
+  const header = embedding ? ["file", "type", "size", "bpw", ...memoryHeader, "cos mean", "cos min", "imatrix"] : ["file", "type", "size", "bpw", ...memoryHeader, "PPL", "KLD mean", "KLD p99", "top-1", "imatrix"];
   const rows = files.map((a) => {
     const q = a.quality;
     const measured = !q ? (embedding ? ["", ""] : ["", "", "", ""]) : q.kind === "embedding" ? [fixed(q.cosineMean, 6), fixed(q.cosineMin, 6)] : [fixed(q.ppl, 4), fixed(q.kldMean, 6), fixed(q.kldP99, 6), `${fixed(q.top1, 2)}%`];
-    return [a.path, a.ggufType ?? "", formatBytes(a.bytes), fixed(a.quant?.bitsPerWeight, 2), ...measured, a.quant?.imatrix ?? ""];
+    const memory = memoryOf(a.path);
+    const ram = memoryCtx ? [memory && memory.ctx === memoryCtx ? formatBytes(memory.projectedBytes ?? memory.estimatedBytes) : ""] : [];
+    return [a.path, a.ggufType ?? "", formatBytes(a.bytes), fixed(a.quant?.bitsPerWeight, 2), ...ram, ...measured, a.quant?.imatrix ?? ""];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();

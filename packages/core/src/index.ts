@@ -2,6 +2,7 @@ export * from "./acquire-lock.js";
 export * from "./cache-root.js";
 export * from "./embed-texts.js";
 export * from "./ensure-free-space.js";
+export * from "./estimate-memory.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./ggml-type-sizes.js";

@@ -49,6 +49,16 @@ export interface FileValidation {
   checks: { name: string; ok: boolean; fact: string }[];
   /** text-generation or embedding (models only; adapters and importance matrices have none). */
   kind?: "text-generation" | "embedding";
+  /** Memory to run it at a few contexts: llama.cpp's own projection (llama-fit-params) and our estimate, flash attention on. */
+  memory?: MemoryAtContext[];
+}
+
+export interface MemoryAtContext {
+  ctx: number;
+  /** llama-fit-params: model + context + compute buffers, whole MiB per device. */
+  projectedBytes?: number;
+  /** estimateMemory from the header: weights + KV cache + output + compute. */
+  estimatedBytes: number;
 }
 
 /** report.json's `validation`: every GGUF artifact by path; a failed check not in `allowed` fails the run. */

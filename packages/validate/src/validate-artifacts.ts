@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { readGguf, sha256, stableKey, type Artifact, type FileValidation, type StageEvent, type ValidationSection } from "@gguf-pipeline/core";
 import { listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import { checkGguf } from "./check-gguf.js";
+import { memoryOf } from "./memory-of.js";
 import { embeddingTest } from "./embedding-test.js";
 import { smokeTest } from "./smoke-test.js";
 import { validationMemo, type ValidationMemoEntry } from "./validation-memo.js";
@@ -37,7 +38,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 2;
+const checksVersion = 4;
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
 const embedSentences = ["The river runs down to the sea.", "Numbers help us count the days.", "A good tool is worth keeping."];
 
@@ -72,7 +73,7 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
     }
     if (artifact.path === reference.path) referenceVectors = entry.vectors;
     const ok = entry.checks.every((c) => c.ok);
-    files[artifact.path] = { ok, checks: entry.checks, ...(entry.kind ? { kind: entry.kind } : {}) };
+    files[artifact.path] = { ok, checks: entry.checks, ...(entry.kind ? { kind: entry.kind } : {}), ...(entry.memory ? { memory: entry.memory } : {}) };
     const failed = entry.checks.filter((c) => !c.ok);
     if (failed.length > 0) yield { type: "log", stage, level: "warn", message: `${artifact.path}: ${failed.map((x) => `${x.name}: ${x.fact}`).join("; ")}` };
     else yield { type: "progress", stage, message: `${artifact.path}: ${entry.checks.length} checks pass${remembered ? " (unchanged since they last passed)" : ""}` };
@@ -153,6 +154,7 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
     ...(c.isModel ? { expect: { ...tensors, chatTemplate: params.expect.chatTemplate, ...(params.expect.license ? { license: params.expect.license } : {}) } } : {}),
   });
   const entry: ValidationMemoEntry = { checks: result.checks, ...(result.kind ? { kind: result.kind.kind } : {}) };
+  if (c.isModel && result.ok) entry.memory = await memoryOf({ file, fitTool: params.toolchain.tools.fitParams, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
   if (!c.smoked) return entry;
   if (result.kind?.kind === "embedding") {
     const ran = await embeddingTest({

@@ -6,6 +6,7 @@ import { stateDirName, type FileValidation } from "@gguf-pipeline/core";
 export interface ValidationMemoEntry {
   checks: FileValidation["checks"];
   kind?: FileValidation["kind"];
+  memory?: FileValidation["memory"];
   /** An embedding reference's smoke-test vectors: its quants are compared with them. */
   vectors?: number[][];
 }
@@ -29,7 +30,7 @@ export function validationMemo(params: { outDir: string }): ValidationMemo {
       if (!text) return undefined;
       try {
         const stored = JSON.parse(text) as ValidationMemoEntry & { key?: string };
-        return stored.key === key && Array.isArray(stored.checks) ? { checks: stored.checks, ...(stored.kind ? { kind: stored.kind } : {}), ...(stored.vectors ? { vectors: stored.vectors } : {}) } : undefined;
+        return stored.key === key && Array.isArray(stored.checks) ? { checks: stored.checks, ...(stored.kind ? { kind: stored.kind } : {}), ...(stored.memory ? { memory: stored.memory } : {}), ...(stored.vectors ? { vectors: stored.vectors } : {}) } : undefined;
       } catch {
         return undefined;
       }

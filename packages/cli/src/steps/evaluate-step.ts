@@ -1,5 +1,7 @@
 import { join } from "node:path";
-import { modelKind, readGguf, type Recipe } from "@gguf-pipeline/core";
+import { freemem } from "node:os";
+import { configShape, estimateMemory, modelKind, readGguf, type Recipe } from "@gguf-pipeline/core";
+import { formatBytes, planConvert } from "@gguf-pipeline/convert";
 import { evaluateEmbeddings, evaluateQuality, evaluationText, quantJobs } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
 
@@ -43,7 +45,15 @@ export const evaluateStep: RunStep = {
     ctx.artifacts = ctx.artifacts.map((a) => (quality[a.path] ? { ...a, quality: quality[a.path] } : a));
     return { cached };
   },
-  plan: async () => [{ stage, what: "llama-perplexity (llama-embedding for an embedding model) on the reference and each quant (cached per file)", cached: false, bytes: 0 }],
+  plan: async ({ prepared }) => {
+    // llama-perplexity holds the reference (the biggest file) at the evaluation context: say so when it will not fit.
+    const { source, loaded } = prepared;
+    const ctx = loaded.recipe.evaluate?.ctx ?? 512;
+    const shape = configShape({ config: source.config, weightsBytes: planConvert({ source, outtype: loaded.outtype }).estimatedBytes });
+    const need = shape ? estimateMemory({ shape, ctx, ubatch: ctx }).totalBytes : 0;
+    const warning = need > freemem() ? ` — WARNING: the reference needs ~${formatBytes(need)} at ctx ${ctx}, ${formatBytes(freemem())} of memory is free` : shape ? ` (~${formatBytes(need)} of memory)` : "";
+    return [{ stage, what: `llama-perplexity (llama-embedding for an embedding model) on the reference and each quant (cached per file)${warning}`, cached: false, bytes: 0 }];
+  },
 };
 
 function contextLength(metadata: Record<string, unknown>): number | undefined {

@@ -1,4 +1,4 @@
-import { findCachedArtifacts } from "@gguf-pipeline/core";
+import { configShape, estimateMemory, findCachedArtifacts } from "@gguf-pipeline/core";
 import { formatBytes } from "@gguf-pipeline/convert";
 import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantJobs, runLadder } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
@@ -76,7 +76,11 @@ export const quantizeStep: RunStep = {
       if (found) ctx.artifacts.push(...found);
       else ctx.known = false;
       const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
-      steps.push({ stage, what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(found), bytes: found ? 0 : bytes });
+      // What it will take to run, before the file exists: our estimate from config.json at 4k (or the model's own).
+      const shape = configShape({ config: source.config, weightsBytes: bytes });
+      const runCtx = Math.min(4096, typeof source.config.max_position_embeddings === "number" ? source.config.max_position_embeddings : 4096);
+      const run = shape ? `, ~${formatBytes(estimateMemory({ shape, ctx: runCtx }).totalBytes)} to run at ctx ${runCtx}` : "";
+      steps.push({ stage, what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)}${run})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(found), bytes: found ? 0 : bytes });
     }
     return steps;
   },
