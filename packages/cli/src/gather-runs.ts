@@ -33,26 +33,38 @@ export async function* gatherRuns(params: GatherRunsParams): AsyncGenerator<Stag
   for (const dir of params.parts) {
     const report = await reportCommand({ outDir: dir });
     for (const artifact of report.artifacts) {
-      const from = join(dir, artifact.path);
       const to = join(outDir, artifact.path);
-      const hashed = await hashFile({ file: from, ...(params.signal ? { signal: params.signal } : {}) });
-      if (hashed.sha256 !== artifact.sha256) throw new InputError({ file: from, message: `its sha256 is not the one ${join(dir, "report.json")} records`, hint: "bring the part's folder over whole, as its run left it" });
-      const there = await stat(to).catch(() => undefined);
-      if (!there || there.size !== artifact.bytes || (await hashFile({ file: to })).sha256 !== artifact.sha256) {
-        await mkdir(dirname(to), { recursive: true });
-        const partial = tempPathFor(to);
-        // A hard link when the parts lie on the same file system; a copy otherwise.
-        await link(from, partial).catch(() => copyFile(from, partial));
-        await rename(partial, to).catch(async (error: unknown) => {
-          await rm(partial, { force: true });
-          throw error;
-        });
-        imported.push(artifact.path);
-        yield { type: "progress", stage: "gather", message: `${artifact.path} from ${dir}` };
+      // A part's report also lists what it was made from (the intermediate, the imatrix): a CI job need only carry
+      // what it made, so a file already gathered (or in another part's folder) with the recorded content will do.
+      if (await holds(to, artifact)) {
+        await recordArtifact({ outDir, artifact });
+        continue;
       }
+      const from = await firstHolding([dir, ...params.parts].map((d) => join(d, artifact.path)), artifact);
+      if (!from) throw new InputError({ file: join(dir, artifact.path), message: `missing, or its sha256 is not the one ${join(dir, "report.json")} records`, hint: "bring the part's folder over whole, as its run left it" });
+      await mkdir(dirname(to), { recursive: true });
+      const partial = tempPathFor(to);
+      // A hard link when the parts lie on the same file system; a copy otherwise.
+      await link(from, partial).catch(() => copyFile(from, partial));
+      await rename(partial, to).catch(async (error: unknown) => {
+        await rm(partial, { force: true });
+        throw error;
+      });
+      imported.push(artifact.path);
+      yield { type: "progress", stage: "gather", message: `${artifact.path} from ${from}` };
       await recordArtifact({ outDir, artifact });
     }
   }
   yield { type: "done", stage: "gather", title: `Gathered ${imported.length} file(s) from ${params.parts.length} part(s)`, seconds: (Date.now() - started) / 1000, cached: imported.length === 0 };
   return { imported };
+}
+
+async function holds(file: string, artifact: { bytes: number; sha256: string }): Promise<boolean> {
+  const info = await stat(file).catch(() => undefined);
+  return Boolean(info && info.size === artifact.bytes && (await hashFile({ file })).sha256 === artifact.sha256);
+}
+
+async function firstHolding(files: string[], artifact: { bytes: number; sha256: string }): Promise<string | undefined> {
+  for (const file of files) if (await holds(file, artifact)) return file;
+  return undefined;
 }
