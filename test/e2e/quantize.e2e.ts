@@ -100,7 +100,8 @@ describe("quantize: the ladder on the tiny model", () => {
     expect(numbers.kldMean).toBeGreaterThan(0);
     expect(q("Q2_K")).toMatchObject(numbers);
     const table = await cli(["report", outDir]);
-    expect(table.stdout).toMatch(/^Tiny-Q2_K\.gguf\s+Q2_K\s+\S+ KB\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+%\s*$/m);
+    // file, type, size, bpw, memory to run it, PPL, KLD mean, KLD p99, top-1
+    expect(table.stdout).toMatch(/^Tiny-Q2_K\.gguf\s+Q2_K\s+\S+ KB\s+[\d.]+\s+[\d.]+ [KM]B\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+%\s*$/m);
   });
 
   it("should run only the added quant, and only the imatrix quants when the imatrix goes away", async () => {

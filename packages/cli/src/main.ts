@@ -213,7 +213,9 @@ function usageErrorOf(error: unknown): UsageError {
   const option = /'(-[^' ]+)/.exec(message ?? "")?.[1] ?? "";
   const known = Object.keys(cliOptions).map((name) => `--${name}`);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const guess = suggest(option.replace(/=.*$/, ""), known);
+    const given = option.replace(/=.*$/, "");
+    // --outdir, --output: a known option the unknown one starts with is the likely one.
+    const guess = suggest(given, known) ?? known.find((k) => given.startsWith(k));
     return new UsageError(`unknown option ${option}`, guess ? `did you mean ${guess}? (\`pipeline --help\` lists them)` : "run `pipeline --help` for the options");
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
@@ -233,6 +235,14 @@ function report(error: unknown, io: { err: (line: string) => void; out: (line: s
     if (error instanceof ToolError && error.stderrTail) for (const line of error.stderrTail.split("\n").slice(-12)) io.err(`  | ${line}`);
     if (io.json) io.out(JSON.stringify({ type: "error", exitCode: error.exitCode, message: error.message, file: error.file, hint: error.hint }));
     return error.exitCode;
+  }
+  // Our own writes failing (a full disk, a read-only or forbidden folder): one line with the path, not a stack.
+  const errno = error as NodeJS.ErrnoException;
+  if (errno?.code && errno.syscall) {
+    const why: Record<string, string> = { ENOSPC: "the disk is full", EROFS: "the file system is read-only", EACCES: "permission denied", EPERM: "operation not permitted", EDQUOT: "the disk quota is exceeded" };
+    io.err(`error: ${errno.path ?? errno.syscall}: ${why[errno.code] ?? errno.message} — free some space or fix the folder's permissions, then run again`);
+    if (io.json) io.out(JSON.stringify({ type: "error", exitCode: 1, message: errno.message, file: errno.path }));
+    return 1;
   }
   io.err(`error: ${(error as Error)?.stack ?? String(error)}`);
   return 1;

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { InputError, loadRecipe, resolveFrom, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
 import { findLicense, judgeLicense, type LicenseVerdict } from "@gguf-pipeline/validate";
 import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type SourceModel } from "@gguf-pipeline/convert";
@@ -50,6 +50,11 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     ...(recipeToolchain ? { recipe: resolveToolchainPaths(loaded, recipeToolchain) } : {}),
   });
   await checkOutDir(loaded.outDir, params.outDir ? "--out" : `output.dir in ${params.file}`);
+  const sourceDir = resolve(loaded.sourceDir);
+  if (resolve(loaded.outDir) === sourceDir || resolve(loaded.outDir).startsWith(`${sourceDir}/`)) {
+    // Its outputs would become inputs of the source's cache key: every run would convert again.
+    throw new InputError({ file: loaded.outDir, message: "the output folder is inside the source model folder", hint: `point ${params.outDir ? "--out" : `output.dir in ${params.file}`} somewhere else` });
+  }
   const source = await inspectSource({
     dir: loaded.sourceDir,
     architectures: override.llamaCpp && params.userArchitectures ? await params.userArchitectures(override) : pinnedConverterArchitectures,

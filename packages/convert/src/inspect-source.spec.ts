@@ -75,6 +75,31 @@ describe("inspectSource", () => {
     expect((await failure(dir)).hint).toMatch(/GGUF_PIPELINE_LLAMA_CPP/);
   });
 
+  it("should refuse a source without tokenizer files, naming them and how to write them", async () => {
+    const dir = await copyTiny();
+    await rm(join(dir, "tokenizer.model"));
+    const error = await failure(dir);
+    expect(error.toLine()).toBe(`${dir}: no tokenizer.json or tokenizer.model in the source folder: the converter needs the model's vocabulary — save the tokenizer beside the weights with tokenizer.save_pretrained(dir), or copy its files from the base model`);
+    // A byte-level BPE vocabulary needs its merges.
+    await writeFile(join(dir, "vocab.json"), "{}");
+    expect((await failure(dir)).toLine()).toMatch(new RegExp(`^${dir}/merges\\.txt: vocab\\.json has no merges\\.txt beside it`));
+    await writeFile(join(dir, "merges.txt"), "#version: 0.2\n");
+    await expect(inspectSource({ dir, architectures })).resolves.toMatchObject({ architecture: "LlamaForCausalLM" });
+  });
+
+  it("should accept any vocabulary the converter reads, and none for an architecture with a built-in one", async () => {
+    const dir = await copyTiny();
+    await rm(join(dir, "tokenizer.model"));
+    for (const name of ["tokenizer.json", "vocab.txt", "spiece.model", "tekken.json", "qwen.tiktoken"]) {
+      await writeFile(join(dir, name), "x");
+      await expect(inspectSource({ dir, architectures }), name).resolves.toMatchObject({ architecture: "LlamaForCausalLM" });
+      await rm(join(dir, name));
+    }
+    const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(dir, "config.json"), JSON.stringify({ ...config, architectures: ["MambaForCausalLM"] }));
+    await expect(inspectSource({ dir, architectures })).resolves.toMatchObject({ architecture: "MambaForCausalLM" });
+  });
+
   it("should follow symlinks, as in a Hugging Face cache snapshot", async () => {
     const snapshot = join(await mkdtemp(join(tmpdir(), "snapshot-")), "snapshots", "abc");
     await mkdir(snapshot, { recursive: true });

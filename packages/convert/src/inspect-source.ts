@@ -1,4 +1,4 @@
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { suggest } from "@gguf-pipeline/core";
 import { SourceModelError } from "./errors.js";
@@ -53,8 +53,18 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   // A Hugging Face cache snapshot is a folder of symlinks into its blob store: follow them.
   const isFile = async (name: string, direct: boolean, link: boolean) => direct || (link && (await stat(join(dir, name)).then((i) => i.isFile(), () => false)));
   const files: string[] = [];
-  for (const e of entries) if (await isFile(e.name, e.isFile(), e.isSymbolicLink())) files.push(e.name);
+  const dangling: string[] = [];
+  for (const e of entries) {
+    if (await isFile(e.name, e.isFile(), e.isSymbolicLink())) files.push(e.name);
+    else if (e.isSymbolicLink() && !(await stat(join(dir, e.name)).catch(() => undefined))) dangling.push(e.name);
+  }
   files.sort();
+  // A Hub cache snapshot copied without its blob store (or whose blobs were deleted) is a folder of dangling links.
+  const broken = dangling.sort()[0];
+  if (broken) {
+    const target = await readlink(join(dir, broken)).catch(() => "?");
+    throw new SourceModelError({ file: join(dir, broken), message: `links to ${target}, which does not exist`, hint: "copy the model's files rather than its links (cp -L), or download it again" });
+  }
 
   const configPath = join(dir, "config.json");
   if (!files.includes("config.json")) {
@@ -65,7 +75,7 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
     if (!isObject(config)) throw new Error("not a JSON object");
   } catch (error) {
-    throw new SourceModelError({ file: configPath, message: `config.json is not valid JSON (${(error as Error).message})`, hint: "restore config.json from the original model", cause: error });
+    throw new SourceModelError({ file: configPath, message: `config.json is not valid JSON (${oneLine(error)})`, hint: "restore config.json from the original model", cause: error });
   }
   const architectures = config.architectures;
   const architecture = Array.isArray(architectures) && typeof architectures[0] === "string" ? architectures[0] : undefined;
@@ -82,6 +92,9 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   }
 
   const weightFiles = await listWeightFiles(dir, files);
+  const sizes: Record<string, number> = {};
+  for (const f of files.filter((name) => vocabularyFile.test(name))) sizes[f] = (await stat(join(dir, f))).size;
+  checkVocabulary({ dir, files, sizes, architecture });
   let tensorCount = 0;
   let parameterCount = 0;
   let tensorBytes = 0;
@@ -96,6 +109,35 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   return { dir, shapes, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
 }
 
+// Architectures whose pinned converter needs no tokenizer files: a built-in vocabulary (Mamba's GPT-NeoX, OpenELM's
+// Llama 2) or none at all (audio codecs). Every other one reads the source's vocabulary.
+const noVocabularyNeeded = new Set(["MambaForCausalLM", "MambaLMHeadModel", "FalconMambaForCausalLM", "Mamba2ForCausalLM", "OpenELMForCausalLM", "Lfm25AudioTokenizer", "WavTokenizerDec"]);
+
+// The vocabulary files the pinned converter's vocab paths read (directly or through AutoTokenizer): a fast tokenizer,
+// a SentencePiece model under any of its names, Mistral's tekken, PLaMo's jsonl, RWKV's world vocabulary, WordPiece,
+// tiktoken; vocab.json counts only with its merges.txt (a byte-level BPE needs both).
+const vocabularyFile = /^(tokenizer\.json|tekken\.json|tokenizer\.jsonl|vocab\.txt|rwkv_vocab_v\d+\.txt|.+\.model(\.v\d+)?|.+\.tiktoken)$/;
+
+/**
+ * The converter reads the model's vocabulary; without one it dies deep in transformers (`TypeError: not a string`).
+ * Checked up front so the user hears which file is missing and how to write it.
+ */
+function checkVocabulary(params: { dir: string; files: string[]; sizes: Record<string, number>; architecture: string }): void {
+  const { dir, files, sizes, architecture } = params;
+  if (noVocabularyNeeded.has(architecture)) return;
+  const save = "save the tokenizer beside the weights with tokenizer.save_pretrained(dir), or copy its files from the base model";
+  const found = files.filter((f) => vocabularyFile.test(f));
+  // An empty file (a failed copy, a placeholder) reads as no vocabulary: sentencepiece says only `TypeError: not a string`.
+  const empty = found.find((f) => sizes[f] === 0);
+  if (empty) throw new SourceModelError({ file: join(dir, empty), message: `${empty} is empty: the converter cannot read the vocabulary`, hint: save });
+  if (found.length > 0) return;
+  if (files.includes("vocab.json")) {
+    if (files.includes("merges.txt")) return;
+    throw new SourceModelError({ file: join(dir, "merges.txt"), message: "vocab.json has no merges.txt beside it: the converter cannot read the tokenizer", hint: save });
+  }
+  throw new SourceModelError({ file: dir, message: "no tokenizer.json or tokenizer.model in the source folder: the converter needs the model's vocabulary", hint: save });
+}
+
 async function listWeightFiles(dir: string, files: string[]): Promise<string[]> {
   const indexName = "model.safetensors.index.json";
   if (files.includes(indexName)) {
@@ -105,7 +147,7 @@ async function listWeightFiles(dir: string, files: string[]): Promise<string[]> 
       weightMap = (JSON.parse(await readFile(indexPath, "utf8")) as { weight_map: Record<string, string> }).weight_map;
       if (!weightMap || typeof weightMap !== "object") throw new Error("no weight_map");
     } catch (error) {
-      throw new SourceModelError({ file: indexPath, message: `shard index is unreadable (${(error as Error).message})`, hint: "restore the index from the original model", cause: error });
+      throw new SourceModelError({ file: indexPath, message: `shard index is unreadable (${oneLine(error)})`, hint: "restore the index from the original model", cause: error });
     }
     const shards = [...new Set(Object.values(weightMap))].sort();
     const missing = shards.filter((s) => !files.includes(s));
@@ -158,7 +200,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
       header = JSON.parse(headerBuf.toString("utf8")) as Record<string, unknown>;
       if (!isObject(header)) throw new Error("not a JSON object");
     } catch (error) {
-      throw new SourceModelError({ file, message: `safetensors header is corrupt (not JSON: ${(error as Error).message})`, hint: fix, cause: error });
+      throw new SourceModelError({ file, message: `safetensors header is corrupt (not JSON: ${oneLine(error)})`, hint: fix, cause: error });
     }
     const dataBytes = size - 8 - n;
     let tensorCount = 0;
@@ -193,6 +235,11 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
   } finally {
     await handle.close();
   }
+}
+
+/** An error's message on one line (JSON.parse quotes the bad text, newlines and all): the user sees one line. */
+function oneLine(error: unknown): string {
+  return String((error as Error).message).replace(/\s+/g, " ").trim();
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -29,11 +29,22 @@ export interface EnsureFreeSpaceParams {
 export async function ensureFreeSpace(params: EnsureFreeSpaceParams): Promise<void> {
   const free = await freeSpace(params.dir);
   if (free >= params.bytes) return;
-  const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString("en-US")} MB`;
+  const [need, have] = formatShortfall(params.bytes, free);
   throw new PipelineError({
-    message: `not enough free disk space for ${params.what}: it needs about ${mb(params.bytes)}, ${mb(free)} are free`,
+    message: `not enough free disk space for ${params.what}: it needs about ${need}, ${have} free`,
     exitCode: 1,
     file: params.dir,
     hint: "free some space, or point --out at a disk with room",
   });
+}
+
+/**
+ * The two sizes in one unit, the need rounded up and the free space down, so that the need always reads larger than
+ * what is free (rounding both up to whole MB printed "needs about 2 MB, 2 MB are free").
+ */
+export function formatShortfall(need: number, free: number): [string, string] {
+  const largest = Math.max(need, free);
+  const [unit, size] = largest >= 1e9 ? ["GB", 1e9] : largest >= 1e6 ? ["MB", 1e6] : ["KB", 1e3];
+  const say = (n: number) => `${n.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${unit}`;
+  return [say(Math.ceil((need / size) * 10) / 10), say(Math.floor((free / size) * 10) / 10)];
 }

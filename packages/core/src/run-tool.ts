@@ -83,10 +83,10 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
       throw new ToolchainError({ file: params.command, message: `${params.tool}: program not found`, hint: `install it or fix the path (\`pipeline doctor\` shows what is missing)`, cause: error });
     }
     if (error instanceof ExecaError) {
-      if (error.isCanceled || params.signal?.aborted) throw new CanceledError({ message: `${params.tool} was interrupted` });
+      if (error.isCanceled || params.signal?.aborted || (await interruptedWithTheRun(error, params.signal))) throw new CanceledError({ message: `${params.tool} was interrupted` });
       throw new ToolError({
         tool: params.tool,
-        message: `${params.tool} failed (${error.signal ? `killed by ${error.signal}` : `exit code ${error.exitCode}`}): ${headlineOf(tail) ?? error.shortMessage}`,
+        message: `${params.tool} failed (${how(error)}): ${headlineOf(tail, lines) ?? "it printed nothing"}`,
         ...(error.exitCode !== undefined ? { toolExitCode: error.exitCode } : {}),
         ...(error.signal ? { signal: error.signal } : {}),
         stderrTail: tail.join("\n"),
@@ -106,6 +106,34 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
   }
 }
 
+/** How a tool ended. Nobody here sends SIGKILL but the 5 s after a cancel: from elsewhere it is most often the kernel. */
+function how(error: ExecaError): string {
+  if (!error.signal) return `exit code ${error.exitCode}`;
+  return error.signal === "SIGKILL" ? "killed by SIGKILL: out of memory?" : `killed by ${error.signal}`;
+}
+
+/**
+ * A terminal's Ctrl-C reaches every process of the foreground group at once: the tool may die of it before our own
+ * handler has aborted the run's signal. A tool stopped by SIGINT/SIGTERM (or exiting 130/143, as tools that catch it do)
+ * is the run's interruption if the run's signal aborts within a moment; a tool signalled on its own is its failure.
+ */
+async function interruptedWithTheRun(error: ExecaError, signal: AbortSignal | undefined): Promise<boolean> {
+  const byInterrupt = error.signal === "SIGINT" || error.signal === "SIGTERM" || error.exitCode === 130 || error.exitCode === 143;
+  if (!byInterrupt || !signal) return false;
+  if (signal.aborted) return true;
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(signal.aborted);
+    }, 2000);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** Drains runTool when the lines themselves are not needed live. */
 export async function runToolToEnd(params: RunToolParams & { onLine?: (line: string) => void }): Promise<RunToolOutput> {
   const it = runTool(params);
@@ -121,12 +149,17 @@ export async function runToolToEnd(params: RunToolParams & { onLine?: (line: str
  * an assertion), else the last line that is not a progress bar. A converter that runs out of disk prints its
  * `OSError` and then a last redraw of its progress bar: the headline is the OSError.
  */
-export function headlineOf(tail: string[]): string | undefined {
+export function headlineOf(tail: string[], all: string[] = tail): string | undefined {
   const lines = tail.map((l) => l.trim()).filter(Boolean);
   const progress = /\d+%\|/;
-  const error = /^(\w+\.)*\w*(Error|Exception)\b|\berror\b|\bfailed\b|GGML_ASSERT|No space left|Killed|abort/i;
-  const found = [...lines].reverse().find((l) => error.test(l) && !progress.test(l)) ?? [...lines].reverse().find((l) => !progress.test(l)) ?? lines.at(-1);
-  return found && found.length > 300 ? `${found.slice(0, 300)}…` : found;
+  const error = /^(\w+\.)*\w*(Error|Exception)\b|\berror\b|\bfailed\b|\binvalid\b|GGML_ASSERT|No space left|Killed|abort/i;
+  const isError = (l: string) => error.test(l) && !progress.test(l);
+  // A tool that prints its usage after the error (llama-quantize: ~90 lines) pushes the error out of the tail.
+  const earlier = () => [...all].reverse().map((l) => l.trim()).find(isError);
+  const found = [...lines].reverse().find(isError) ?? earlier() ?? [...lines].reverse().find((l) => !progress.test(l)) ?? lines.at(-1);
+  const line = found && found.length > 300 ? `${found.slice(0, 300)}…` : found;
+  // numpy's tofile (the converters write tensors with it) reports a full disk only as a short write.
+  return line && /\bOSError: \d+ requested and \d+ written$/.test(line) ? `${line} (a short write: the disk is probably full)` : line;
 }
 
 /** A runTool generator as a plain line iterable (for `for await`), dropping its return value. */

@@ -83,7 +83,9 @@ const remembered = 64;
 async function scanFile(file: string): Promise<GgufHeader> {
   const handle = await open(file, "r");
   try {
-    const reader = new HeaderReader(handle, (await handle.stat()).size, file);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new GgufHeaderError({ file, at: 0, message: info.isDirectory() ? "a folder, not a GGUF file" : "not a regular file" });
+    const reader = new HeaderReader(handle, info.size, file);
     return await readHeader(reader, file);
   } finally {
     await handle.close();

@@ -130,6 +130,6 @@ async function readJson(file: string): Promise<Record<string, unknown> | undefin
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
     return value as Record<string, unknown>;
   } catch (error) {
-    throw new AdapterError({ file, message: `not valid JSON (${(error as Error).message})`, hint: "restore the file from the adapter or its base model", cause: error });
+    throw new AdapterError({ file, message: `not valid JSON (${(error as Error).message.replace(/\s+/g, " ")})`, hint: "restore the file from the adapter or its base model", cause: error });
   }
 }

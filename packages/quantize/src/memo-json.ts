@@ -7,7 +7,9 @@ export async function memoJson<T>(file: string, force: boolean | undefined, comp
     if (known) return known;
   }
   const value = await compute();
-  await writeFile(`${file}.tmp`, JSON.stringify(value));
-  await rename(`${file}.tmp`, file);
+  // Tagged with our pid, so a killed run's leftover is recognised and removed by the folder's next holder.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, file);
   return value;
 }

@@ -29,6 +29,8 @@ export async function smokeTest(params: SmokeTestParams): Promise<SmokeTestOutpu
       command: params.completionTool,
       args: ["-m", params.file, "-cnv", "-st", "--jinja", "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "--simple-io", "--no-warmup", "--no-display-prompt", "-lv", "3", "-t", String(availableParallelism())],
       file: params.file,
+      // The cause of a failure can sit far above its last lines (a template's parser error, then a stack of aborts).
+      tailLines: 400,
       ...(params.signal ? { signal: params.signal } : {}),
     });
     const runs = Number(/eval time =.*\/\s*(\d+) runs/.exec(out.lines.join("\n"))?.[1] ?? 0);
