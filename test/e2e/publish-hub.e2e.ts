@@ -21,6 +21,8 @@ const tokens: Record<string, HubTokenInfo> = { [TOKEN]: { user: "test-user", rol
 const retry = { baseDelayMs: 20, maxDelayMs: 200 };
 const recipe = { name: "Tiny-Llama", source: { path: tinyModel }, quants: ["Q8_0", "Q4_K_M"], evaluate: { ctx: 64, chunks: 16 } };
 const quantNames = ["Tiny-Llama-F16.gguf", "Tiny-Llama-Q8_0.gguf", "Tiny-Llama-Q4_K_M.gguf"];
+// What the run made: the models, and the size/quality chart the evaluate step draws.
+const runFiles = [...quantNames, "Tiny-Llama-quality.svg"];
 
 let hub: HubServer;
 let work: string;
@@ -87,9 +89,9 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     expect(publications[0]?.files.every((f) => f.action === "add")).toBe(true);
     expect(await commits(repo)).toBe(2);
     expect(hub.requests.filter((r) => r.path.includes("/commit/")).length).toBe(1);
-    expect(await remotePaths(repo)).toEqual([".gitattributes", "README.md", ...quantNames.slice().sort(), "params", "report.json", "system"].sort());
+    expect(await remotePaths(repo)).toEqual([".gitattributes", "README.md", ...runFiles, "params", "report.json", "system"].sort());
     const published = await remoteReport(repo);
-    expect(published.artifacts.map((a) => a.path)).toEqual(quantNames);
+    expect(published.artifacts.map((a) => a.path)).toEqual(runFiles);
     for (const artifact of published.artifacts) {
       expect(sha256(await download(repo, artifact.path)), artifact.path).toBe(artifact.sha256);
       expect(artifact.sha256).toBe(input.report.artifacts.find((a) => a.path === artifact.path)?.sha256);
@@ -223,7 +225,7 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     const { publications } = await publish("test-user/tiny-dry", { dryRun: true });
     expect(hub.writeRequests()).toEqual([]);
     expect(publications[0]?.commit).toBeUndefined();
-    expect(publications[0]?.files.map((f) => f.action)).toEqual(["add", "add", "add", "add", "add"]);
+    expect(publications[0]?.files.map((f) => f.action)).toEqual(["add", "add", "add", "add", "add", "add"]);
     expect(await repoExists(as("test-user/tiny-dry"))).toBe(false);
   });
 

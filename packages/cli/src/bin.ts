@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { main } from "./main.js";
 
+// `pipeline report out | head`: a reader that went away is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const controller = new AbortController();
 let interrupts = 0;
 for (const name of ["SIGINT", "SIGTERM"] as const) {

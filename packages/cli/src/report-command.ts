@@ -44,9 +44,28 @@ export function formatReport(report: RunReport): string[] {
   return [
     line(header),
     ...rows.map(line),
-    ...(evaluated ? ["", `quality: ${how} at ctx ${evaluated.ctx}, against ${reference}`] : []),
+    ...(evaluated ? ["", `quality: ${how} at ctx ${evaluated.ctx}, against ${reference}`, ...tradeoff(files)] : []),
     `llama.cpp ${report.tools.llamaCppCommit.slice(0, 12)} · recipe sha256 ${report.recipe.sha256.slice(0, 12)} · ${report.finishedAt}`,
   ];
+}
+
+/**
+ * The size/quality trade-off in the terminal (the SVG beside the files draws it): each quant by bits per weight, a bar
+ * for its distance from the reference (KL divergence, or 1 − cosine) on a log scale, longer is further.
+ */
+function tradeoff(files: RunReport["artifacts"]): string[] {
+  const points = files
+    .filter((a) => a.quant && a.quality)
+    .map((a) => ({ type: a.quant?.type ?? "", bpw: a.quant?.bitsPerWeight ?? 0, distance: a.quality?.kind === "embedding" ? 1 - a.quality.cosineMean : (a.quality?.kldMean ?? 0) }))
+    .filter((p) => p.distance > 0)
+    .sort((a, b) => b.bpw - a.bpw);
+  if (points.length < 2) return [];
+  const logs = points.map((p) => Math.log10(p.distance));
+  const low = Math.min(...logs);
+  const span = Math.max(...logs) - low || 1;
+  const width = Math.max(...points.map((p) => p.type.length));
+  const what = files.some((a) => a.quality?.kind === "embedding") ? "1 − cosine" : "KLD";
+  return ["", `trade-off (bits per weight, ${what} on a log scale):`, ...points.map((p, i) => `  ${p.type.padEnd(width)}  ${p.bpw.toFixed(2).padStart(5)} bpw  ${"█".repeat(1 + Math.round((((logs[i] ?? low) - low) / span) * 23)).padEnd(24)}  ${p.distance.toPrecision(3)}`), ""];
 }
 
 function fixed(value: number | undefined | null, digits: number): string {

@@ -8,6 +8,7 @@ export * from "./events.js";
 export * from "./ggml-type-sizes.js";
 export * from "./hash-file.js";
 export * from "./load-recipe.js";
+export * from "./memory-budgets.js";
 export * from "./model-kind.js";
 export * from "./output-state.js";
 export * from "./produce-artifact.js";

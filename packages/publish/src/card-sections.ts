@@ -1,4 +1,4 @@
-import type { Artifact, EmbeddingQuality, PerplexityQuality, RunReport } from "@gguf-pipeline/core";
+import { commonBudgets, smallestBudget, type Artifact, type EmbeddingQuality, type PerplexityQuality, type RunReport } from "@gguf-pipeline/core";
 import type { ModelKind } from "./card-front-matter.js";
 import { DEFAULT_HUB_URL } from "./hub-endpoint.js";
 import { formatSize } from "./format-size.js";
@@ -55,7 +55,11 @@ function modelRows(artifacts: Artifact[]): Row[] {
 
 function filesTable(params: CardSectionsParams, rows: Row[]): string {
   const embedding = params.modelKind === "embedding";
-  const head = embedding ? ["File", "Type", "Size", "Bits/weight", "Cosine mean", "Cosine min", "sha256"] : ["File", "Type", "Size", "Bits/weight", "PPL", "KLD mean", "KLD p99", "Top-1", "sha256"];
+  // Memory to run each file (llama.cpp's own projection where there is one) and the common budgets it fits.
+  const memoryOf = (row: Row) => params.report.validation?.files[row.parts[0]?.path ?? ""]?.memory?.[0];
+  const memoryCtx = rows.map((r) => memoryOf(r)?.ctx).find((c) => c !== undefined);
+  const memoryHead = memoryCtx ? [`Memory @${memoryCtx} ctx`, "Fits"] : [];
+  const head = embedding ? ["File", "Type", "Size", "Bits/weight", ...memoryHead, "Cosine mean", "Cosine min", "sha256"] : ["File", "Type", "Size", "Bits/weight", ...memoryHead, "PPL", "KLD mean", "KLD p99", "Top-1", "sha256"];
   const lines = rows.map((row) => {
     const first = row.parts[0];
     const quality = first?.quality;
@@ -63,12 +67,19 @@ function filesTable(params: CardSectionsParams, rows: Row[]): string {
     const bpw = first?.quant ? first.quant.bitsPerWeight.toFixed(2) : "—";
     const sha = row.parts.length > 1 ? "see report.json" : `\`${first?.sha256 ?? ""}\``;
     const measured = embedding ? cosine(quality?.kind === "embedding" ? quality : undefined) : perplexity(quality && quality.kind !== "embedding" ? quality : undefined);
-    return cells([name, row.tag, formatSize(row.bytes), bpw, ...measured, sha]);
+    const memory = memoryOf(row);
+    const bytes = memory ? (memory.projectedBytes ?? memory.estimatedBytes) : undefined;
+    const budget = bytes === undefined ? undefined : smallestBudget(bytes);
+    const fit = memoryCtx ? [bytes === undefined ? "—" : formatSize(bytes), bytes === undefined ? "—" : budget ? commonBudgets.filter((b) => b >= budget).map((b) => `${b} GB`).join(", ") : "over 24 GB"] : [];
+    return cells([name, row.tag, formatSize(row.bytes), bpw, ...fit, ...measured, sha]);
   });
   const others = params.artifacts.filter((a) => !rows.some((r) => r.parts.includes(a)));
   const parts = rows.length ? [cells(head), cells(head.map(() => "---")), ...lines] : [];
   const note = qualityNote(params.artifacts, params.report.artifacts);
   if (note) parts.push("", note);
+  if (memoryCtx) parts.push("", `Memory: what llama.cpp allocates to run the file at context ${memoryCtx} (weights, KV cache, compute buffers; flash attention on). Fits: the common memory sizes it runs in with 10% to spare.`);
+  const chart = params.artifacts.find((a) => a.path.endsWith("-quality.svg"));
+  if (chart) parts.push("", `![Size against quality: bits per weight against KL divergence and perplexity, coloured by the memory budget each file fits](${chart.path})`);
   if (others.length) {
     parts.push("", cells(["Other file", "What", "Size", "sha256"]), cells(["---", "---", "---", "---"]));
     for (const a of others) parts.push(cells([a.path, describe(a), formatSize(a.bytes), `\`${a.sha256}\``]));
@@ -95,6 +106,7 @@ function qualityNote(artifacts: Artifact[], all: Artifact[]): string | undefined
 
 function describe(a: Artifact): string {
   if (a.stage === "imatrix") return "importance matrix (llama-imatrix), used for the quants";
+  if (a.path.endsWith("-quality.svg")) return "chart: size against quality";
   if (a.stage.startsWith("adapter:")) return `LoRA adapter ${a.stage.slice("adapter:".length)} (llama.cpp \`--lora\`)`;
   if (a.stage === "license") return "license or notice";
   return a.ggufType ? `${a.ggufType} GGUF` : a.stage;

@@ -11,4 +11,5 @@ export * from "./plan-concurrency.js";
 export * from "./quant-jobs.js";
 export * from "./quant-types.js";
 export * from "./quantize-one.js";
+export * from "./render-quality-chart.js";
 export * from "./run-ladder.js";

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { freemem } from "node:os";
-import { configShape, estimateMemory, modelKind, readGguf, type Recipe } from "@gguf-pipeline/core";
+import { writeFile } from "node:fs/promises";
+import { configShape, estimateMemory, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
 import { formatBytes, planConvert } from "@gguf-pipeline/convert";
-import { evaluateEmbeddings, evaluateQuality, evaluationText, quantJobs } from "@gguf-pipeline/quantize";
-import { need, signalOf, type RunStep } from "./run-context.js";
+import { evaluateEmbeddings, evaluateQuality, evaluationText, qualityChartVersion, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
+import { need, signalOf, type RunContext, type RunStep } from "./run-context.js";
 
 const stage = "evaluate";
 
@@ -43,7 +44,9 @@ export const evaluateStep: RunStep = {
     }
     const quality = out.quality;
     ctx.artifacts = ctx.artifacts.map((a) => (quality[a.path] ? { ...a, quality: quality[a.path] } : a));
-    return { cached };
+    const chart = yield* drawChart({ ctx, header, quality });
+    ctx.artifacts.push(chart.artifact);
+    return { cached: cached && chart.cached };
   },
   plan: async ({ prepared }) => {
     // llama-perplexity holds the reference (the biggest file) at the evaluation context: say so when it will not fit.
@@ -55,6 +58,43 @@ export const evaluateStep: RunStep = {
     return [{ stage, what: `llama-perplexity (llama-embedding for an embedding model) on the reference and each quant (cached per file)${warning}`, cached: false, bytes: 0 }];
   },
 };
+
+/**
+ * The trade-off drawn: `<name>-quality.svg` beside the files (published with them, shown on the card), each quant's
+ * bits per weight against its quality, coloured by the smallest common memory budget it fits at 4k context (or the
+ * model's own, when shorter).
+ */
+async function* drawChart(params: { ctx: RunContext; header: GgufSummary; quality: Record<string, Quality> }) {
+  const { loaded } = params.ctx.prepared;
+  const at = Math.min(4096, contextLength(params.header.metadata) ?? 4096);
+  const kind = modelKind({ metadata: params.header.metadata }).kind;
+  const points: QualityPoint[] = [];
+  for (const artifact of params.ctx.artifacts) {
+    const q = params.quality[artifact.path];
+    if (!q || !artifact.path.endsWith(".gguf")) continue;
+    const shape = modelShape({ metadata: params.header.metadata, weightsBytes: artifact.bytes, embeddingModel: kind === "embedding" });
+    const budget = shape ? smallestBudget(estimateMemory({ shape, ctx: at }).totalBytes) : undefined;
+    points.push({
+      type: artifact.quant?.type ?? artifact.ggufType ?? artifact.path,
+      bitsPerWeight: artifact.quant?.bitsPerWeight ?? Math.round(((artifact.bytes * 8) / params.header.parameterCount) * 1000) / 1000,
+      ...(q.kind === "embedding" ? { cosineMean: q.cosineMean } : { kldMean: q.kldMean, ppl: q.ppl }),
+      fits: budget ? `${budget} GB` : "over 24 GB",
+    });
+  }
+  const title = `${loaded.name}: size against quality`;
+  return yield* produceArtifact({
+    stage,
+    outDir: loaded.outDir,
+    path: `${loaded.name}-quality.svg`,
+    cacheKey: stableKey({ chart: qualityChartVersion, title, points, at }),
+    title: `Draw ${loaded.name}-quality.svg`,
+    force: params.ctx.options.force,
+    make: async function* (partial) {
+      await writeFile(partial, await renderQualityChart({ title, points, ctx: at }));
+      yield { type: "progress", stage, message: `drew ${points.length} point(s)` };
+    },
+  });
+}
 
 function contextLength(metadata: Record<string, unknown>): number | undefined {
   const value = metadata[`${String(metadata["general.architecture"])}.context_length`];
