@@ -55,8 +55,9 @@ describe("embedding models through `pipeline run`: the tiny BERT", () => {
     expect(quality?.cosineMean).toBeGreaterThanOrEqual(quality?.cosineMin ?? 1);
     expect(report.artifacts.find((a) => a.path === "Tiny-Embed-F32.gguf")?.quality).toMatchObject({ kind: "embedding", cosineMean: 1, cosineMin: 1 });
     const table = await cli(["report", outDir]);
-    expect(table.stdout).toMatch(/^file\s+type\s+size\s+bpw\s+cos mean\s+cos min\s+imatrix$/m);
-    expect(table.stdout).toMatch(/^Tiny-Embed-Q8_0\.gguf\s+Q8_0\s+\S+ MB\s+[\d.]+\s+(0\.99\d{4}|1\.000000)\s+(0\.99\d{4}|1\.000000)\s*$/m);
+    // file, type, size, bpw, memory to run it (at the model's own context, 128), cosine mean and min
+    expect(table.stdout).toMatch(/^file\s+type\s+size\s+bpw\s+RAM @128\s+cos mean\s+cos min\s+imatrix$/m);
+    expect(table.stdout).toMatch(/^Tiny-Embed-Q8_0\.gguf\s+Q8_0\s+\S+ MB\s+[\d.]+\s+[\d.]+ MB\s+(0\.99\d{4}|1\.000000)\s+(0\.99\d{4}|1\.000000)\s*$/m);
     expect(table.stdout).toMatch(/quality: llama-embedding on \d+ passages of evaluation\.txt at ctx 128/);
   });
 

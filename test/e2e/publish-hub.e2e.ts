@@ -138,7 +138,7 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     expect(await commits(repo)).toBe(2);
   });
 
-  it("should upload only a changed quant (plus the card and report naming it), in one commit", async () => {
+  it("should upload only a changed quant (plus the card, report and chart naming it), in one commit", async () => {
     const repoB = "test-user/tiny-change";
     await publish(repoB);
     // The same output folder, with Q4_K_M made again differently by the real pipeline (F16 and Q8_0 are cache hits).
@@ -166,10 +166,12 @@ describe("publishToHub: the fixture run on the local Hub", () => {
       "Tiny-Llama-F16.gguf": "unchanged",
       "Tiny-Llama-Q4_K_M.gguf": "update",
       "Tiny-Llama-Q8_0.gguf": "unchanged",
+      // The chart shows the new quant's quality: it is text, sent inline in the commit.
+      "Tiny-Llama-quality.svg": "update",
       "report.json": "update",
     });
     expect(puts()).toEqual([expect.stringContaining(`/${q4?.sha256}/`)]);
-    const texts = (publication?.files ?? []).filter((f) => f.path.endsWith(".md") || f.path.endsWith(".json")).reduce((n, f) => n + f.bytes, 0);
+    const texts = (publication?.files ?? []).filter((f) => /\.(md|json|svg)$/.test(f.path) && f.action !== "unchanged").reduce((n, f) => n + f.bytes, 0);
     expect(publication?.uploadedBytes).toBe((q4?.bytes ?? 0) + texts);
     expect(await commits(repoB)).toBe(before + 1);
     expect(sha256(await download(repoB, "Tiny-Llama-Q4_K_M.gguf"))).toBe(q4?.sha256);

@@ -82,8 +82,9 @@ async function* drawChart(params: { ctx: RunContext; header: GgufSummary; qualit
     });
   }
   const title = `${loaded.name}: size against quality`;
+  // Its own stage: its events are lines under the step, its done does not retitle it.
   return yield* produceArtifact({
-    stage,
+    stage: `${stage}:chart`,
     outDir: loaded.outDir,
     path: `${loaded.name}-quality.svg`,
     cacheKey: stableKey({ chart: qualityChartVersion, title, points, at }),
@@ -91,7 +92,7 @@ async function* drawChart(params: { ctx: RunContext; header: GgufSummary; qualit
     force: params.ctx.options.force,
     make: async function* (partial) {
       await writeFile(partial, await renderQualityChart({ title, points, ctx: at }));
-      yield { type: "progress", stage, message: `drew ${points.length} point(s)` };
+      yield { type: "progress", stage: `${stage}:chart`, message: `drew ${points.length} point(s)` };
     },
   });
 }
