@@ -711,7 +711,7 @@ describe("faults: a full disk (a small tmpfs)", () => {
     await execa("mount", ["-o", "remount,size=4m", mnt]);
     const again = await cli(["run", file, "--json"]);
     expect(again.exitCode, again.all).toBe(0);
-    expect(jsonEvents(again.stdout).filter((e) => e.type === "done" && e.cached === false).map((e) => e.stage)).toEqual(["evaluate", "validate"]);
+    expect(jsonEvents(again.stdout).filter((e) => e.type === "done" && e.cached === false).map((e) => e.stage)).toEqual(["evaluate", "evaluate:chart", "validate"]);
   });
 });
 
