@@ -37,6 +37,7 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
     },
     ...(ctx.options.only ? { part: ctx.options.only } : {}),
     ...(ctx.validation ? { validation: ctx.validation } : {}),
+    ...(ctx.chosen ? { quantChoice: ctx.chosen.choices } : {}),
     ...(ctx.published ? { published: ctx.published } : {}),
   };
   // An earlier recipe's outputs stay where they are, but they are named, so nobody takes them for this run's.

@@ -1,6 +1,7 @@
 import { copyFile, link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { hashFile, InputError, recordArtifact, tempPathFor, type StageEvent } from "@gguf-pipeline/core";
+import { rememberChoice } from "@gguf-pipeline/quantize";
 import { prepareRecipe } from "./prepare-recipe.js";
 import { reportCommand } from "./report-command.js";
 
@@ -32,6 +33,10 @@ export async function* gatherRuns(params: GatherRunsParams): AsyncGenerator<Stag
   const started = Date.now();
   for (const dir of params.parts) {
     const report = await reportCommand({ outDir: dir });
+    // A part that chose quants by budget: the gathering run takes its choice rather than measuring again.
+    for (const key of new Set((report.quantChoice ?? []).flatMap((c) => (c.key ? [c.key] : [])))) {
+      await rememberChoice({ outDir, key, choices: (report.quantChoice ?? []).filter((c) => c.key === key) });
+    }
     for (const artifact of report.artifacts) {
       const to = join(outDir, artifact.path);
       // A part's report also lists what it was made from (the intermediate, the imatrix): a CI job need only carry

@@ -26,6 +26,13 @@ const quantOptionProperties = {
   imatrix: { type: "boolean", description: "Use the recipe's importance matrix for this quant (default: true when `imatrix` is set)." },
 } as const;
 
+const quantEntrySchema = {
+  anyOf: [
+    { type: "string", minLength: 1 },
+    { type: "object", additionalProperties: false, required: ["type"], properties: { type: { type: "string", minLength: 1 }, ...quantOptionProperties } },
+  ],
+} as const;
+
 const referenceProperties = {
   name: { type: "string", minLength: 1 },
   organization: { type: "string", minLength: 1 },
@@ -140,15 +147,24 @@ export const recipeSchema = {
       description: "true: merge the adapters into the model with llama-export-lora (the quants are made from the merged model); false: keep the base model and ship each adapter as a GGUF adapter (llama.cpp --lora, Ollama ADAPTER).",
     },
     quants: {
-      type: "array",
-      minItems: 1,
-      description: "The quant ladder: llama-quantize types (any case; e.g. Q4_K_M, q8_0, IQ4_XS), each made from the convert output. An entry may be an object with per-quant llama-quantize options.",
-      items: {
-        anyOf: [
-          { type: "string", minLength: 1 },
-          { type: "object", additionalProperties: false, required: ["type"], properties: { type: { type: "string", minLength: 1 }, ...quantOptionProperties } },
-        ],
-      },
+      description: "The quant ladder: llama-quantize types (any case; e.g. Q4_K_M, q8_0, IQ4_XS), each made from the convert output; an entry may be an object with per-quant llama-quantize options. Or quants chosen by budget: { \"fit\": [\"8GB\", \"16GB\"], \"ctx\": 8192, \"maxKld\"?: 0.05, \"also\"?: [\"Q8_0\"] }.",
+      anyOf: [
+        { type: "array", minItems: 1, items: quantEntrySchema },
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["fit"],
+          properties: {
+            fit: { type: "array", minItems: 1, items: { type: "string", minLength: 1 }, description: "Memory budgets (e.g. \"8GB\", \"512MB\"; binary units): for each, the highest-quality candidate whose memory at ctx fits, with `margin` of the budget and `reserve` kept free." },
+            margin: { type: "number", minimum: 0, maximum: 0.5, default: 0.1, description: "The share of each budget kept free for everything else on the machine." },
+            reserve: { type: "string", minLength: 1, default: "64MB", description: "Memory kept free for the llama.cpp process itself (its code, threads, tokenizer)." },
+            ctx: { type: "integer", minimum: 256, default: 4096, description: "The context the budgets are judged at." },
+            maxKld: { type: "number", exclusiveMinimum: 0, description: "Also the smallest candidate whose measured mean KL divergence (llama-perplexity against the reference, with the recipe's evaluate settings) stays under this." },
+            also: { type: "array", items: quantEntrySchema, description: "Types made in any case." },
+            candidates: { type: "array", minItems: 1, items: { type: "string", minLength: 1 }, description: "The types to choose from, best first (default Q8_0, Q6_K, Q5_K_M, Q4_K_M, IQ4_XS, Q3_K_M, Q2_K)." },
+          },
+        },
+      ],
     },
     quantOptions: {
       type: "object",

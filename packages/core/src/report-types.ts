@@ -100,6 +100,24 @@ export interface RunReport {
   validation?: ValidationSection;
   /** Where the results were published (never a token). */
   published?: PublishedSection;
+  /** When the recipe chose its quants by budget: what was chosen for each budget (or KL divergence bound), and why. */
+  quantChoice?: QuantChoiceRecord[];
+}
+
+export interface QuantChoiceRecord {
+  budget?: string;
+  maxKld?: number;
+  type: string;
+  ctx: number;
+  /** Memory the chosen file needs at ctx (our estimate from its header, within 1% of llama.cpp's buffers). */
+  needBytes: number;
+  /** What the budget leaves for the model once the margin and the reserve are kept free. */
+  allowedBytes?: number;
+  kldMean?: number;
+  /** The better candidates passed over, each with its reason. */
+  passedOver: string[];
+  /** The choice's cache key (what it was made from and asked): a run that gathers the parts takes the choice by it. */
+  key?: string;
 }
 
 /** What a publish did: per target, the remote and every file's fate. */

@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
-import { resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
+import { parseBudget, resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
 import { defaultCalibrationText, defaultEvaluationText } from "./calibration.js";
 import { parseSplitSize } from "./parse-size.js";
+import { listedQuants, quantChoiceSpec, type QuantChoiceSpec } from "./quant-jobs.js";
 import { findQuantType, quantAliases, quantTypes } from "./quant-types.js";
 
 /**
@@ -14,9 +15,10 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
   const problems: RecipeProblem[] = [];
   const names = [...quantTypes.map((t) => t.name), ...Object.keys(quantAliases)];
   const seen = new Map<string, number>();
-  for (const [i, entry] of (recipe.quants ?? []).entries()) {
+  const base = Array.isArray(recipe.quants) ? ["quants"] : ["quants", "also"];
+  for (const [i, entry] of listedQuants(recipe).entries()) {
     const raw = typeof entry === "string" ? entry : entry.type;
-    const path = typeof entry === "string" ? ["quants", i] : ["quants", i, "type"];
+    const path = typeof entry === "string" ? [...base, i] : [...base, i, "type"];
     const type = findQuantType(raw);
     if (!type) {
       const guess = suggest(raw, names);
@@ -39,6 +41,8 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
       problems.push({ path, message: `quantizing from a q8_0 intermediate re-quantizes already quantized weights`, hint: 'convert to f16/bf16/f32 instead, or set "allowRequantize": true to accept the quality loss' });
     }
   }
+  const choice = quantChoiceSpec(recipe);
+  if (choice) problems.push(...checkChoice(choice, names));
   for (const [key, file] of [
     ["imatrix", recipe.imatrix?.calibration],
     ["evaluate", recipe.evaluate?.text],
@@ -57,5 +61,22 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
     const key = recipe.imatrix ? "imatrix" : recipe.evaluate ? "evaluate" : recipe.split ? "split" : "quantOptions";
     problems.push({ path: [key], message: `"${key}" has no effect without "quants"`, hint: 'add "quants": ["Q4_K_M", ...] or remove it' });
   }
+  return problems;
+}
+
+/** A budget choice's own rules: budgets that read as sizes, candidates llama-quantize knows that need no imatrix. */
+function checkChoice(choice: QuantChoiceSpec, names: string[]): RecipeProblem[] {
+  const problems: RecipeProblem[] = [];
+  choice.fit.forEach((budget, i) => {
+    if (parseBudget(budget) === undefined) problems.push({ path: ["quants", "fit", i], message: `memory budget "${budget}" cannot be read`, hint: 'write a size with its unit, e.g. "8GB" or "512MB"' });
+  });
+  if (choice.reserve !== undefined && parseBudget(choice.reserve) === undefined) problems.push({ path: ["quants", "reserve"], message: `memory size "${choice.reserve}" cannot be read`, hint: 'write a size with its unit, e.g. "64MB"' });
+  (choice.candidates ?? []).forEach((raw, i) => {
+    const type = findQuantType(raw);
+    if (!type) {
+      const guess = suggest(raw, names);
+      problems.push({ path: ["quants", "candidates", i], message: `unknown quant type "${raw}"`, hint: guess ? `did you mean "${guess}"?` : "use llama-quantize's type names" });
+    } else if (type.needsImatrix) problems.push({ path: ["quants", "candidates", i], message: `${type.name} needs an importance matrix: it cannot be a candidate`, hint: "choose among types that need none, e.g. Q4_K_M, IQ4_XS, Q2_K" });
+  });
   return problems;
 }

@@ -1,5 +1,6 @@
 export * from "./calibration.js";
 export * from "./check-quant-recipe.js";
+export * from "./choose-quants.js";
 export * from "./compute-imatrix.js";
 export * from "./count-tokens.js";
 export * from "./errors.js";
@@ -11,5 +12,6 @@ export * from "./plan-concurrency.js";
 export * from "./quant-jobs.js";
 export * from "./quant-types.js";
 export * from "./quantize-one.js";
+export * from "./remember-choice.js";
 export * from "./render-quality-chart.js";
 export * from "./run-ladder.js";

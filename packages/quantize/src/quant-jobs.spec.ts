@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Recipe } from "@gguf-pipeline/core";
-import { quantJobs } from "./quant-jobs.js";
+import { listedQuants, quantChoiceSpec, quantJobs } from "./quant-jobs.js";
 
 describe("quantJobs", () => {
   it("should canonicalise types and merge shared options under each quant's own, in llama-quantize's flag order", () => {
@@ -18,5 +18,22 @@ describe("quantJobs", () => {
 
   it("should use no imatrix when the recipe has none", () => {
     expect(quantJobs({ source: { path: "m" }, quants: ["Q4_0"] } as Recipe)).toEqual([{ type: "Q4_0", options: [], useImatrix: false }]);
+  });
+
+  it("should make a budget choice's `also` types and, once known, the chosen ones (each once)", () => {
+    const recipe = { source: { path: "m" }, quants: { fit: ["8GB"], also: ["q8_0"] }, quantOptions: { pure: true } } as Recipe;
+    expect(quantChoiceSpec(recipe)).toEqual({ fit: ["8GB"], also: ["q8_0"] });
+    expect(listedQuants(recipe)).toEqual(["q8_0"]);
+    expect(quantJobs(recipe).map((j) => j.type)).toEqual(["Q8_0"]);
+    expect(quantJobs(recipe, ["Q4_K_M", "Q8_0"])).toEqual([
+      { type: "Q8_0", options: ["--pure"], useImatrix: false },
+      { type: "Q4_K_M", options: ["--pure"], useImatrix: false },
+    ]);
+  });
+
+  it("should see no choice in a listed ladder", () => {
+    const recipe = { source: { path: "m" }, quants: ["Q4_K_M"] } as Recipe;
+    expect(quantChoiceSpec(recipe)).toBeUndefined();
+    expect(listedQuants(recipe)).toEqual(["Q4_K_M"]);
   });
 });

@@ -1,7 +1,10 @@
 import type { Recipe } from "@gguf-pipeline/core";
 import { findQuantType } from "./quant-types.js";
 
-type QuantEntry = NonNullable<Recipe["quants"]>[number];
+export type QuantLadder = Extract<NonNullable<Recipe["quants"]>, unknown[]>;
+/** quants chosen by memory budget (and measured quality) instead of listed. */
+export type QuantChoiceSpec = Exclude<NonNullable<Recipe["quants"]>, unknown[]>;
+type QuantEntry = QuantLadder[number];
 export type QuantOptions = NonNullable<Recipe["quantOptions"]>;
 
 /** One rung of the ladder: a canonical type and the llama-quantize options it gets. */
@@ -12,12 +15,27 @@ export interface QuantJob {
   useImatrix: boolean;
 }
 
+/** The entries a recipe lists: the ladder, or a budget choice's `also` (its chosen types come from chooseQuants). */
+export function listedQuants(recipe: Recipe): QuantEntry[] {
+  const quants = recipe.quants;
+  if (!quants) return [];
+  return Array.isArray(quants) ? quants : (quants.also ?? []);
+}
+
+/** The recipe's budget choice, when its quants are chosen rather than listed. */
+export function quantChoiceSpec(recipe: Recipe): QuantChoiceSpec | undefined {
+  const quants = recipe.quants;
+  return quants && !Array.isArray(quants) ? quants : undefined;
+}
+
 /**
- * The ladder the recipe asks for, with quantOptions merged under each quant's own options.
- * Assumes checkQuantRecipe passed (every type known).
+ * The ladder the recipe asks for, with quantOptions merged under each quant's own options; for a budget choice, its
+ * `also` and the types chosen for it (`chosen`, once known). Assumes checkQuantRecipe passed (every type known).
  */
-export function quantJobs(recipe: Recipe): QuantJob[] {
-  return (recipe.quants ?? []).map((entry: QuantEntry) => {
+export function quantJobs(recipe: Recipe, chosen: string[] = []): QuantJob[] {
+  const entries: QuantEntry[] = [...listedQuants(recipe)];
+  for (const type of chosen) if (!entries.some((e) => (findQuantType(typeof e === "string" ? e : e.type)?.name ?? "") === type)) entries.push(type);
+  return entries.map((entry: QuantEntry) => {
     const own = typeof entry === "string" ? { type: entry } : entry;
     const merged: QuantOptions & { type: string } = { ...recipe.quantOptions, ...own };
     const type = findQuantType(merged.type)?.name ?? merged.type.toUpperCase();

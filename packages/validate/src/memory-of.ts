@@ -8,10 +8,11 @@ export function memoryContexts(contextLength: number): number[] {
 }
 
 /**
- * A model's memory at the contexts people pick from: llama.cpp's projection (llama-fit-params, the truth for this
- * file) beside our estimate from the header (what `plan` uses before any file exists), flash attention on.
+ * A model's memory at the contexts people pick from: our estimate from the header (within 1% of llama.cpp's own
+ * buffers on the fixtures, and what `plan` uses before any file exists), and, given llama-fit-params, llama.cpp's own
+ * projection beside it (`inspect` asks for it; a run does not, to keep its own cost near the tools').
  */
-export async function memoryOf(params: { file: string; fitTool: string; embeddingModel: boolean; signal?: AbortSignal }): Promise<MemoryAtContext[] | undefined> {
+export async function memoryOf(params: { file: string; fitTool?: string; embeddingModel: boolean; signal?: AbortSignal }): Promise<MemoryAtContext[] | undefined> {
   const header = await readGguf({ file: params.file });
   const shape = modelShape({ metadata: header.metadata, weightsBytes: header.bytes - header.tensorDataOffset, embeddingModel: params.embeddingModel });
   const arch = String(header.metadata["general.architecture"] ?? "");
@@ -19,7 +20,8 @@ export async function memoryOf(params: { file: string; fitTool: string; embeddin
   if (!shape || typeof contextLength !== "number") return undefined;
   const out: MemoryAtContext[] = [];
   for (const ctx of memoryContexts(contextLength)) {
-    const projected = await fitParams({ file: params.file, fitTool: params.fitTool, ctx, ...(params.signal ? { signal: params.signal } : {}) }).catch(() => undefined);
+    const fitTool = params.fitTool;
+    const projected = fitTool ? await fitParams({ file: params.file, fitTool, ctx, ...(params.signal ? { signal: params.signal } : {}) }).catch(() => undefined) : undefined;
     // It prints whole MiB per buffer: below a MiB or so (a test model) it says 0, which is no projection.
     out.push({ ctx, ...(projected?.totalBytes ? { projectedBytes: projected.totalBytes } : {}), estimatedBytes: estimateMemory({ shape, ctx }).totalBytes });
   }

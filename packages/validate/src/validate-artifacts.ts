@@ -38,7 +38,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 4;
+const checksVersion = 5;
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
 const embedSentences = ["The river runs down to the sea.", "Numbers help us count the days.", "A good tool is worth keeping."];
 
@@ -154,7 +154,7 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
     ...(c.isModel ? { expect: { ...tensors, chatTemplate: params.expect.chatTemplate, ...(params.expect.license ? { license: params.expect.license } : {}) } } : {}),
   });
   const entry: ValidationMemoEntry = { checks: result.checks, ...(result.kind ? { kind: result.kind.kind } : {}) };
-  if (c.isModel && result.ok) entry.memory = await memoryOf({ file, fitTool: params.toolchain.tools.fitParams, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
+  if (c.isModel && result.ok) entry.memory = await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
   if (!c.smoked) return entry;
   if (result.kind?.kind === "embedding") {
     const ran = await embeddingTest({

@@ -3,7 +3,7 @@ import { freemem } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { configShape, estimateMemory, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
 import { formatBytes, planConvert } from "@gguf-pipeline/convert";
-import { evaluateEmbeddings, evaluateQuality, evaluationText, qualityChartVersion, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
+import { evaluateEmbeddings, evaluateQuality, evaluationText, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunContext, type RunStep } from "./run-context.js";
 
 const stage = "evaluate";
@@ -16,7 +16,7 @@ export const evaluateStep: RunStep = {
   stage,
   part: "gather",
   title: () => "Quality",
-  applies: (prepared) => Boolean(prepared.loaded.recipe.evaluate) && quantJobs(prepared.loaded.recipe).length > 0,
+  applies: (prepared) => Boolean(prepared.loaded.recipe.evaluate) && (quantJobs(prepared.loaded.recipe).length > 0 || Boolean(quantChoiceSpec(prepared.loaded.recipe))),
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { findCachedArtifact, hashFile, type Recipe } from "@gguf-pipeline/core";
-import { calibrationText, computeImatrix, imatrixCacheKey, quantJobs } from "@gguf-pipeline/quantize";
+import { calibrationText, computeImatrix, imatrixCacheKey, quantChoiceSpec, quantJobs } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
 
 const stage = "imatrix";
@@ -10,7 +10,8 @@ export const imatrixStep: RunStep = {
   stage,
   part: "imatrix",
   title: () => "Importance matrix",
-  applies: (prepared) => quantJobs(prepared.loaded.recipe).some((j) => j.useImatrix),
+  // A budget choice's candidates use the recipe's imatrix too.
+  applies: (prepared) => quantJobs(prepared.loaded.recipe).some((j) => j.useImatrix) || Boolean(quantChoiceSpec(prepared.loaded.recipe) && prepared.loaded.recipe.imatrix),
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;

@@ -1,6 +1,6 @@
 import { configShape, estimateMemory, findCachedArtifacts } from "@gguf-pipeline/core";
 import { formatBytes } from "@gguf-pipeline/convert";
-import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantJobs, runLadder } from "@gguf-pipeline/quantize";
+import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantChoiceSpec, quantJobs, runLadder } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
 
 const stage = "quantize";
@@ -9,14 +9,14 @@ const stage = "quantize";
 export const quantizeStep: RunStep = {
   stage,
   part: "quantize",
-  title: ({ prepared }) => `Quantize ${quantJobs(prepared.loaded.recipe).map((j) => j.type).join(", ")}`,
-  applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0,
+  title: ({ prepared, chosen }) => `Quantize ${quantJobs(prepared.loaded.recipe, chosen?.chosen).map((j) => j.type).join(", ") || "the chosen types"}`,
+  applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0 || Boolean(quantChoiceSpec(prepared.loaded.recipe)),
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;
     // `run --only TYPE` makes just that rung.
     const only = ctx.options.only?.toUpperCase();
-    const jobs = quantJobs(loaded.recipe).filter((j) => !only || j.type === only);
+    const jobs = quantJobs(loaded.recipe, ctx.chosen?.chosen).filter((j) => !only || j.type === only);
     const started = Date.now();
     const splitSpec = loaded.recipe.split?.maxSize;
     const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;

@@ -1,7 +1,7 @@
 import type { Artifact, PublishedSection, RunReport, StageEvent, StageTiming, ValidationSection } from "@gguf-pipeline/core";
 import type { MergeAdapterInput } from "@gguf-pipeline/merge";
 import type { Toolchain, ToolchainDescription } from "@gguf-pipeline/native";
-import type { LadderError, LadderOutput } from "@gguf-pipeline/quantize";
+import type { ChooseQuantsOutput, LadderError, LadderOutput } from "@gguf-pipeline/quantize";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 
 /** How the caller wants the run done (the recipe says what to make). */
@@ -43,6 +43,8 @@ export interface RunContext {
   /** What the quants are made from and measured against: the converted model, or the merged one. */
   intermediate?: Artifact;
   imatrix?: Artifact;
+  /** Quants chosen by budget (the recipe's quants.fit / maxKld), made by the choose step. */
+  chosen?: ChooseQuantsOutput;
   ladder?: LadderOutput;
   /** Some quants failed: the others are kept, and the run fails at its end. */
   ladderError?: LadderError;
@@ -97,7 +99,7 @@ export interface RunStep {
    * Which part of a run fanned out across machines it belongs to (`run --only`): making the intermediate, the
    * importance matrix, the quants, or what follows once the parts are gathered (evaluate, license, validate, publish).
    */
-  part: "convert" | "imatrix" | "quantize" | "gather";
+  part: "convert" | "imatrix" | "choose" | "quantize" | "gather";
   /** Whether the recipe (and the caller) asks for this step; one that does not apply is neither run, shown nor planned. */
   applies: (prepared: PreparedRecipe, options: { publish: boolean }) => boolean;
   run: (ctx: RunContext) => AsyncGenerator<StageEvent, StepResult>;

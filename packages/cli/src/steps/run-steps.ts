@@ -1,8 +1,9 @@
 import { suggest } from "@gguf-pipeline/core";
-import { quantJobs } from "@gguf-pipeline/quantize";
+import { quantChoiceSpec, quantJobs } from "@gguf-pipeline/quantize";
 import { UsageError } from "../errors.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { adaptersStep } from "./adapters-step.js";
+import { chooseStep } from "./choose-step.js";
 import { convertStep } from "./convert-step.js";
 import { evaluateStep } from "./evaluate-step.js";
 import { imatrixStep } from "./imatrix-step.js";
@@ -16,7 +17,7 @@ import { toolchainStep } from "./toolchain-step.js";
 import { validateStep } from "./validate-step.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
-export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
+export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, chooseStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
 
 /** A part of a run that can go to a machine of its own: what it needs first, in the order they run. */
 export interface RunPart {
@@ -24,13 +25,19 @@ export interface RunPart {
   needs: string[];
 }
 
-/** The parts a recipe fans out into (`plan --matrix`): the intermediate, the importance matrix, then each quant. */
+/**
+ * The parts a recipe fans out into (`plan --matrix`): the intermediate, the importance matrix, then each quant; quants
+ * chosen by budget are one part (the candidates are measured side by side), the types it also lists one each.
+ */
 export function runParts(prepared: PreparedRecipe): RunPart[] {
-  const jobs = quantJobs(prepared.loaded.recipe);
-  const imatrix = jobs.some((j) => j.useImatrix);
+  const { recipe } = prepared.loaded;
+  const jobs = quantJobs(recipe);
+  const choice = quantChoiceSpec(recipe);
+  const imatrix = jobs.some((j) => j.useImatrix) || Boolean(choice && recipe.imatrix);
   return [
     { part: "convert", needs: [] },
     ...(imatrix ? [{ part: "imatrix", needs: ["convert"] }] : []),
+    ...(choice ? [{ part: "choose", needs: ["convert", ...(imatrix ? ["imatrix"] : [])] }] : []),
     ...jobs.map((j) => ({ part: j.type, needs: ["convert", ...(j.useImatrix ? ["imatrix"] : [])] })),
   ];
 }
@@ -45,6 +52,6 @@ export function stepsFor(prepared: PreparedRecipe, options: { publish: boolean; 
     const guess = suggest(options.only, names);
     throw new UsageError(`--only ${options.only} is not a part of this recipe (${names.join(", ")})`, guess ? `did you mean --only ${guess}?` : "pick one of them");
   }
-  const wanted = new Set([part.part === "convert" || part.part === "imatrix" ? part.part : "quantize", ...part.needs]);
+  const wanted = new Set([["convert", "imatrix", "choose"].includes(part.part) ? part.part : "quantize", ...part.needs]);
   return steps.filter((s) => wanted.has(s.part));
 }
