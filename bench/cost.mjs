@@ -2,7 +2,7 @@
 // The pipeline's own cost, as ratios measured in one run on one machine: `pipeline run` against the same llama.cpp
 // commands by hand, at two model sizes; the CLI process's own peak RSS (never its children's); where the time went.
 //
-//   node bench/cost.mjs [--pairs 5] [--models small,135m] [--ladder] [--noop] [--rss128k]
+//   node bench/cost.mjs [--pairs 5] [--models 135m,360m] [--ladder] [--noop] [--rss128k]    (also: small, ~33 M)
 //
 // --ladder adds the full ladder (F16 + imatrix + Q8_0, Q4_K_M, Q2_K, IQ4_XS + evaluate) against the same tools by hand;
 // --noop times an unchanged re-run of that ladder; --rss128k runs once on a model with a 128k vocabulary for its RSS.
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { values } = parseArgs({ options: { pairs: { type: "string", default: "5" }, models: { type: "string", default: "small,135m" }, ladder: { type: "boolean" }, noop: { type: "boolean" }, rss128k: { type: "boolean" } } });
+const { values } = parseArgs({ options: { pairs: { type: "string", default: "5" }, models: { type: "string", default: "135m,360m" }, ladder: { type: "boolean" }, noop: { type: "boolean" }, rss128k: { type: "boolean" } } });
 const cli = join(root, "packages", "cli", "dist", "bin.js");
 const doctor = JSON.parse(execFileSync("node", [cli, "doctor", "--json"], { encoding: "utf8" }));
 const tool = (name) => doctor.tools.find((t) => t.name === name).path;
@@ -31,6 +31,8 @@ const shapes = {
   small: ["--hidden", "512", "--layers", "8", "--heads", "8", "--kv-heads", "4", "--intermediate", "1408", "--vocab", "32000", "--max-pos", "2048"],
   // SmolLM-135M's shape (134.5 M parameters, 49k vocabulary, tied embeddings), random weights.
   "135m": ["--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536", "--vocab", "49152", "--tie", "--max-pos", "2048"],
+  // SmolLM-360M's shape (362 M parameters), random weights: where the tools' time is long enough for ratios to mean much.
+  "360m": ["--hidden", "960", "--layers", "32", "--heads", "15", "--kv-heads", "5", "--intermediate", "2560", "--vocab", "49152", "--tie", "--max-pos", "2048"],
   // The same with Llama 3's 128k vocabulary.
   "135m-128k": ["--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536", "--vocab", "128256", "--tie", "--max-pos", "2048"],
 };
