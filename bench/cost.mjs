@@ -92,9 +92,21 @@ async function convertAndQuant(name, pairs) {
     const work = join(cache, "bench", "work", name);
     rmSync(work, { recursive: true, force: true });
     mkdirSync(join(work, "hand"), { recursive: true });
-    const p = await pipelineRun(work, { name: "Bench", source: { path: source }, convert: { outtype: "f16" }, quants: ["Q4_K_M"], validate: { smoke: "none" } });
-    const c = await run(python, [convertScript, source, "--outfile", join(work, "hand", "f16.gguf"), "--outtype", "f16"]);
-    const q = await run(tool("llama-quantize"), [join(work, "hand", "f16.gguf"), join(work, "hand", "q4.gguf"), "Q4_K_M"]);
+    const ours = () => pipelineRun(work, { name: "Bench", source: { path: source }, convert: { outtype: "f16" }, quants: ["Q4_K_M"], validate: { smoke: "none" } });
+    const byHand = async () => {
+      const c = await run(python, [convertScript, source, "--outfile", join(work, "hand", "f16.gguf"), "--outtype", "f16"]);
+      const q = await run(tool("llama-quantize"), [join(work, "hand", "f16.gguf"), join(work, "hand", "q4.gguf"), "Q4_K_M"]);
+      return { c, q };
+    };
+    // Turn about: whichever goes first in a pair meets the write-back of the last pair's files.
+    let p, c, q;
+    if (i % 2 === 0) {
+      p = await ours();
+      ({ c, q } = await byHand());
+    } else {
+      ({ c, q } = await byHand());
+      p = await ours();
+    }
     rows.pipeline.push(p.seconds);
     rows.rss.push(p.peakMb);
     rows.convertOurs.push(p.stage("convert"));
@@ -133,7 +145,7 @@ async function ladder(name) {
 
 const pairs = Number(values.pairs);
 const lines = [`# gguf-pipeline cost bench — ${new Date().toISOString().slice(0, 10)}, ${doctor.llamaCpp.commit.slice(0, 8)}, ${(await import("node:os")).cpus().length} cores`, ""];
-lines.push("convert (f16) + Q4_K_M, fresh output folder, smoke test off; medians of " + pairs + " pairs", "");
+lines.push("convert (f16) + Q4_K_M, fresh output folder, smoke test off; medians of " + pairs + " pairs, each pair in turn pipeline first or by hand first", "");
 lines.push("| model | pipeline s | by hand s | ratio | CLI peak RSS MB | convert: ours / hand s | quantize: ours / hand s | rest (start, checks, report) s |", "|---|---|---|---|---|---|---|---|");
 for (const name of values.models.split(",")) {
   const r = await convertAndQuant(name, pairs);

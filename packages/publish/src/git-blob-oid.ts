@@ -9,6 +9,6 @@ export function gitBlobOid(content: Uint8Array): string {
 /** The same for a file on disk, streamed. */
 export async function gitBlobOidOfFile(params: { file: string; bytes: number; signal?: AbortSignal }): Promise<string> {
   const hash = createHash("sha1").update(`blob ${params.bytes}\0`);
-  for await (const chunk of createReadStream(params.file, params.signal ? { signal: params.signal } : {})) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(params.file, { highWaterMark: 4 * 2 ** 20, ...(params.signal ? { signal: params.signal } : {}) })) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
