@@ -771,6 +771,16 @@ describe("faults: damaged GGUFs", () => {
     expect(stderrLines(result)).toEqual([expect.stringMatching(new RegExp(`^error: ${literal(file)}: not a readable GGUF file \\(the file is truncated in the header at byte \\d+ \\(reading [^;]+; the file has 1500 bytes\\)\\) — pass a complete \\.gguf file$`))]);
   });
 
+  it("should refuse a file that is not there as a wrong argument (exit 2), in inspect and in inspect --check alike", async () => {
+    const missing = join(dir, "not-there.gguf");
+    for (const args of [["inspect", missing], ["inspect", "--check", missing]]) {
+      const result = await cli(args);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(stderrLines(result)).toHaveLength(1);
+      expect(stderrLines(result)[0]).toMatch(new RegExp(`^error: ${literal(missing)}: no such file — pass a \\.gguf file$`));
+    }
+  });
+
   it("should refuse a folder, a safetensors file and a GGUF version 1 in one line each", async () => {
     const folder = join(dir, "a-folder.gguf");
     await mkdir(folder);

@@ -1,5 +1,6 @@
 import { checkGguf, smokeTest, type CheckGgufOutput } from "@gguf-pipeline/validate";
 import { describeToolchain, listLlamaArchitectures } from "@gguf-pipeline/native";
+import { requireFile } from "./require-file.js";
 
 export interface CheckCommandParams {
   file: string;
@@ -10,6 +11,7 @@ export interface CheckCommandParams {
 
 /** `pipeline inspect --check FILE.gguf`: the structural checks, with the architectures the llama.cpp in use knows. */
 export async function checkCommand(params: CheckCommandParams): Promise<CheckGgufOutput> {
+  await requireFile({ file: params.file, hint: "pass a .gguf file" });
   const toolchain = await describeToolchain(params.env ? { env: params.env } : {});
   const architectures = await listLlamaArchitectures({ llamaCppDir: toolchain.llamaCpp.sourceDir });
   const result = await checkGguf({ file: params.file, ...(architectures ? { architectures } : {}) });

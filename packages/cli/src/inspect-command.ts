@@ -2,6 +2,7 @@ import { estimateMemory, modelKind, modelShape, readGguf, type GgufSummary, type
 import { describeToolchain } from "@gguf-pipeline/native";
 import { fitParams, memoryContexts } from "@gguf-pipeline/validate";
 import { formatBytes } from "@gguf-pipeline/convert";
+import { requireFile } from "./require-file.js";
 
 export interface InspectCommandParams {
   env?: NodeJS.ProcessEnv;
@@ -36,6 +37,7 @@ const arrayHead = 8;
 
 /** `pipeline inspect FILE.gguf`: metadata and tensor summary, and the memory it needs at a context length. */
 export async function inspectCommand(params: InspectCommandParams): Promise<InspectCommandOutput> {
+  await requireFile({ file: params.file, hint: "pass a .gguf file" });
   const summary = await readGguf({ file: params.file });
   const metadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(summary.metadata)) metadata[key] = summarise(value);
