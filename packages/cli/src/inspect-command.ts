@@ -1,7 +1,6 @@
-import { estimateMemory, modelKind, modelShape, readGguf, type GgufSummary, type MemoryEstimate } from "@gguf-pipeline/core";
+import { estimateMemory, formatBytes, modelKind, modelShape, readGguf, type GgufSummary, type MemoryEstimate } from "@gguf-pipeline/core";
 import { describeToolchain } from "@gguf-pipeline/native";
 import { fitParams, memoryContexts } from "@gguf-pipeline/validate";
-import { formatBytes } from "@gguf-pipeline/convert";
 import { requireFile } from "./require-file.js";
 
 export interface InspectCommandParams {

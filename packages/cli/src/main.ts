@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
-import { CanceledError, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
-import { formatBytes } from "@gguf-pipeline/convert";
+import { CanceledError, formatBytes, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
 import { ensureToolchain } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
 import { doctorCommand, formatDoctor } from "./doctor-command.js";

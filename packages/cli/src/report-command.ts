@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InputError, type RunReport } from "@gguf-pipeline/core";
-import { formatBytes } from "@gguf-pipeline/convert";
+import { formatBytes, InputError, type RunReport } from "@gguf-pipeline/core";
 
 export interface ReportCommandParams {
   outDir: string;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   ensureFreeSpace,
   findCachedArtifact,
+  formatBytes,
   hashFile,
   readGguf,
   recordArtifact,
@@ -159,15 +160,4 @@ function progressOf(line: string): StageEvent | undefined {
   const info = /^INFO:[^:]+:(.*)$/.exec(line);
   const text = (info?.[1] ?? line).trim();
   return text ? { type: "progress", stage, message: text.length > 120 ? `${text.slice(0, 117)}…` : text } : undefined;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,7 +1,6 @@
-import { commonBudgets, smallestBudget, type Artifact, type EmbeddingQuality, type PerplexityQuality, type RunReport } from "@gguf-pipeline/core";
+import { commonBudgets, formatBytes, smallestBudget, type Artifact, type EmbeddingQuality, type PerplexityQuality, type RunReport } from "@gguf-pipeline/core";
 import type { ModelKind } from "./card-front-matter.js";
 import { DEFAULT_HUB_URL } from "./hub-endpoint.js";
-import { formatSize } from "./format-size.js";
 
 export interface CardSectionsParams {
   repo: string;
@@ -70,8 +69,8 @@ function filesTable(params: CardSectionsParams, rows: Row[]): string {
     const memory = memoryOf(row);
     const bytes = memory ? (memory.projectedBytes ?? memory.estimatedBytes) : undefined;
     const budget = bytes === undefined ? undefined : smallestBudget(bytes);
-    const fit = memoryCtx ? [bytes === undefined ? "—" : formatSize(bytes), bytes === undefined ? "—" : budget ? commonBudgets.filter((b) => b >= budget).map((b) => `${b} GB`).join(", ") : "over 24 GB"] : [];
-    return cells([name, row.tag, formatSize(row.bytes), bpw, ...fit, ...measured, sha]);
+    const fit = memoryCtx ? [bytes === undefined ? "—" : formatBytes(bytes), bytes === undefined ? "—" : budget ? commonBudgets.filter((b) => b >= budget).map((b) => `${b} GB`).join(", ") : "over 24 GB"] : [];
+    return cells([name, row.tag, formatBytes(row.bytes), bpw, ...fit, ...measured, sha]);
   });
   const others = params.artifacts.filter((a) => !rows.some((r) => r.parts.includes(a)));
   const parts = rows.length ? [cells(head), cells(head.map(() => "---")), ...lines] : [];
@@ -82,7 +81,7 @@ function filesTable(params: CardSectionsParams, rows: Row[]): string {
   if (chart) parts.push("", `![Size against quality: bits per weight against KL divergence and perplexity, coloured by the memory budget each file fits](${chart.path})`);
   if (others.length) {
     parts.push("", cells(["Other file", "What", "Size", "sha256"]), cells(["---", "---", "---", "---"]));
-    for (const a of others) parts.push(cells([a.path, describe(a), formatSize(a.bytes), `\`${a.sha256}\``]));
+    for (const a of others) parts.push(cells([a.path, describe(a), formatBytes(a.bytes), `\`${a.sha256}\``]));
   }
   return parts.join("\n");
 }

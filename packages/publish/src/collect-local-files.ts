@@ -1,9 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Artifact, StageEvent } from "@gguf-pipeline/core";
+import { formatBytes, type Artifact, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { LocalFileError, PublishError } from "./errors.js";
-import { formatSize } from "./format-size.js";
 import { splitForHub } from "./split-for-hub.js";
 import type { HubPart } from "./split-for-hub.js";
 
@@ -33,7 +32,7 @@ export async function* collectLocalFiles(params: CollectLocalFilesParams): Async
       continue;
     }
     if (artifact.quant?.shard) {
-      throw new PublishError({ message: `${artifact.path} is ${formatSize(artifact.bytes)}, over the Hub's per-file limit of ${formatSize(params.maxFileBytes)}`, exitCode: 2, file, hint: "lower the recipe's split.maxSize and run again" });
+      throw new PublishError({ message: `${artifact.path} is ${formatBytes(artifact.bytes)}, over the Hub's per-file limit of ${formatBytes(params.maxFileBytes)}`, exitCode: 2, file, hint: "lower the recipe's split.maxSize and run again" });
     }
     parts.push(...(yield* splitForHub({ outDir: params.outDir, artifact, maxFileBytes: params.maxFileBytes, stage: params.stage, ...(params.toolchain ? { toolchain: params.toolchain } : {}), ...(params.signal ? { signal: params.signal } : {}) })));
   }

@@ -1,10 +1,10 @@
 import { HubApiError, commitIter } from "@huggingface/hub";
 import type { CommitOperation, CommitOutput, CommitProgressEvent } from "@huggingface/hub";
-import { CanceledError } from "@gguf-pipeline/core";
+import { CanceledError, formatBytes } from "@gguf-pipeline/core";
 import type { StageEvent } from "@gguf-pipeline/core";
 import { LocalFileError, PublishError } from "./errors.js";
 import { FileBlob } from "./file-blob.js";
-import { formatRate, formatSize } from "./format-size.js";
+import { formatRate } from "./format-size.js";
 import { createMeteredFetch } from "./metered-fetch.js";
 import type { PlannedFile } from "./plan-commit.js";
 import { createRetryingFetch, retryWarnings } from "./retrying-fetch.js";
@@ -155,7 +155,7 @@ function uploadProgress(meter: UploadMeter, stage: string): StageEvent {
   const s = meter.snapshot();
   const ratio = s.total > 0 ? Math.min(1, s.sent / s.total) : 1;
   const files = s.active.length ? ` (${s.active.length === 1 ? s.active[0] : `${s.active.length} files`})` : "";
-  return { type: "progress", stage, message: `uploading ${formatSize(s.sent)} / ${formatSize(s.total)}, ${formatRate(s.rate)}${files}`, ratio };
+  return { type: "progress", stage, message: `uploading ${formatBytes(s.sent)} / ${formatBytes(s.total)}, ${formatRate(s.rate)}${files}`, ratio };
 }
 
 /** One PublishError for any failure of the commit, naming the file that could not be sent when there is one. */

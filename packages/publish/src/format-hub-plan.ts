@@ -1,5 +1,4 @@
-import type { HubPublication } from "@gguf-pipeline/core";
-import { formatSize } from "./format-size.js";
+import { formatBytes, type HubPublication } from "@gguf-pipeline/core";
 
 /**
  * A publication (a dry run's plan, or what a publish did) as lines to print: per repo, each file's action and size,
@@ -10,13 +9,13 @@ export function formatHubPlan(publications: HubPublication[]): string[] {
   for (const p of publications) {
     lines.push(`${p.repo} @ ${p.branch} (${p.endpoint})`);
     const width = Math.max(0, ...p.files.map((f) => f.path.length));
-    for (const f of p.files) lines.push(`  ${f.action.padEnd(9)}  ${f.path.padEnd(width)}  ${formatSize(f.bytes).padStart(7)}`);
+    for (const f of p.files) lines.push(`  ${f.action.padEnd(9)}  ${f.path.padEnd(width)}  ${formatBytes(f.bytes).padStart(7)}`);
     const of = (action: string) => p.files.filter((f) => f.action === action);
     const send = [...of("add"), ...of("update")];
     const sendBytes = send.reduce((n, f) => n + f.bytes, 0);
-    lines.push(`  ${send.length} to upload (${formatSize(sendBytes)}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`);
-    if (p.pullRequestUrl) lines.push(`  pull request ${p.pullRequestUrl}, ${formatSize(p.uploadedBytes)} uploaded`);
-    else if (p.commit) lines.push(`  commit ${p.commit.oid} ${p.commit.url}, ${formatSize(p.uploadedBytes)} uploaded`);
+    lines.push(`  ${send.length} to upload (${formatBytes(sendBytes)}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`);
+    if (p.pullRequestUrl) lines.push(`  pull request ${p.pullRequestUrl}, ${formatBytes(p.uploadedBytes)} uploaded`);
+    else if (p.commit) lines.push(`  commit ${p.commit.oid} ${p.commit.url}, ${formatBytes(p.uploadedBytes)} uploaded`);
     else lines.push(send.length || of("delete").length ? "  not committed (dry run)" : "  up to date: no commit");
   }
   return lines;

@@ -1,16 +1,6 @@
-/** Decimal units, as the Hub and llama.cpp print sizes: "143 KB", "4.1 GB". */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
+import { formatBytes } from "@gguf-pipeline/core";
 
 /** A transfer rate: "85.2 MB/s". */
 export function formatRate(bytesPerSecond: number): string {
-  return `${formatSize(bytesPerSecond)}/s`;
+  return `${formatBytes(bytesPerSecond)}/s`;
 }

@@ -1,4 +1,4 @@
-import { formatSize } from "./format-size.js";
+import { formatBytes } from "@gguf-pipeline/core";
 import type { OllamaPlan, OllamaPlannedBlob } from "./ollama-plan.js";
 
 /**
@@ -20,9 +20,9 @@ export function formatOllamaPlan(plan: OllamaPlan): string[] {
   for (const blob of blobs.values()) {
     const state = !plan.host ? "" : blob.present === false ? "upload" : blob.present === true ? "on the server" : blob.digest ? "not needed" : "upload after joining";
     const from = blob.from.length > 1 ? ` (joined from ${blob.from.length} shards)` : "";
-    lines.push(`  ${state ? `${state.padEnd(20)}  ` : ""}${blob.name.padEnd(width)}  ${formatSize(blob.bytes).padStart(7)}  ${blob.digest ?? "sha256 after joining"}${from}`);
+    lines.push(`  ${state ? `${state.padEnd(20)}  ` : ""}${blob.name.padEnd(width)}  ${formatBytes(blob.bytes).padStart(7)}  ${blob.digest ?? "sha256 after joining"}${from}`);
   }
   const upload = [...blobs.values()].filter((b) => b.present === false || (plan.host && !b.digest));
-  if (plan.host) lines.push(`  ${upload.length} to upload (${formatSize(upload.reduce((n, b) => n + b.bytes, 0))})`);
+  if (plan.host) lines.push(`  ${upload.length} to upload (${formatBytes(upload.reduce((n, b) => n + b.bytes, 0))})`);
   return lines;
 }

@@ -1,9 +1,8 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { OllamaPublication, StageEvent } from "@gguf-pipeline/core";
+import { formatBytes, type OllamaPublication, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { LocalFileError, PublishError } from "./errors.js";
-import { formatSize } from "./format-size.js";
 import type { OllamaConnection } from "./ollama-api.js";
 import { writeOllamaFolder } from "./ollama-folder.js";
 import { mergeShards } from "./ollama-merge-shards.js";
@@ -141,7 +140,7 @@ function summary(plan: OllamaPlan, publication: OllamaPublication, uploadedBytes
   if (!plan.host) return `${plan.name}: ${count} tag(s) as Modelfile folders in ${plan.folder}/ (no server: set publish.ollama.host or OLLAMA_HOST to create them)`;
   const created = publication.tags.filter((t) => t.created).length;
   const parts = [created ? `${created} of ${count} tag(s) created` : `${count} tag(s) up to date`];
-  parts.push(`${publication.uploadedBlobs} blob(s) uploaded${uploadedBytes ? ` (${formatSize(uploadedBytes)})` : ""}`);
+  parts.push(`${publication.uploadedBlobs} blob(s) uploaded${uploadedBytes ? ` (${formatBytes(uploadedBytes)})` : ""}`);
   if (plan.push) parts.push(`${publication.tags.filter((t) => t.pushed).length} pushed`);
   return `${plan.name} on ${plan.host}: ${parts.join(", ")}`;
 }

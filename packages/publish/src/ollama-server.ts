@@ -1,9 +1,8 @@
 import { stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { StageEvent } from "@gguf-pipeline/core";
+import { formatBytes, type StageEvent } from "@gguf-pipeline/core";
 import { LocalFileError, PublishError } from "./errors.js";
 import { FileBlob } from "./file-blob.js";
-import { formatSize } from "./format-size.js";
 import { ollamaFetch, ollamaStream, statusError } from "./ollama-api.js";
 import type { OllamaConnection } from "./ollama-api.js";
 import type { OllamaCreateRequest, OllamaShowResponse } from "./ollama-show.js";
@@ -48,7 +47,7 @@ export async function* uploadBlob(conn: OllamaConnection & { stage: string }, bl
   request.catch(() => undefined);
   while (!settled) {
     await Promise.race([request.catch(() => undefined), sleep(500)]);
-    if (!settled) yield { type: "progress", stage: conn.stage, message: `uploading ${blob.label}: ${formatSize(sent)} / ${formatSize(size)}`, ratio: size ? sent / size : 1 };
+    if (!settled) yield { type: "progress", stage: conn.stage, message: `uploading ${blob.label}: ${formatBytes(sent)} / ${formatBytes(size)}`, ratio: size ? sent / size : 1 };
   }
   const response = await request;
   const text = await response.text();
@@ -78,7 +77,7 @@ export async function* pushModel(conn: OllamaConnection & { stage: string }, par
   for await (const line of ollamaStream(conn, { method: "POST", path: "/api/push", body: { model: params.model, insecure: params.insecure }, what: `pushing ${params.model}` })) {
     last = line.status ?? last;
     const ratio = line.total ? (line.completed ?? 0) / line.total : undefined;
-    const amount = line.total ? ` ${formatSize(line.completed ?? 0)} / ${formatSize(line.total)}` : "";
+    const amount = line.total ? ` ${formatBytes(line.completed ?? 0)} / ${formatBytes(line.total)}` : "";
     if (line.status) yield { type: "progress", stage: conn.stage, message: `${params.model}: ${line.status}${amount}`, ...(ratio !== undefined ? { ratio } : {}) };
   }
   if (last !== "success") throw new PublishError({ message: `pushing ${params.model}: Ollama's answer ended with "${last}", not "success"`, exitCode: 1, hint: "publish again" });

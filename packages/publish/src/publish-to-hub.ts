@@ -1,11 +1,10 @@
 import { HubApiError, createRepo } from "@huggingface/hub";
-import { CanceledError } from "@gguf-pipeline/core";
+import { CanceledError, formatBytes } from "@gguf-pipeline/core";
 import type { HubPublication, StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { collectLocalFiles } from "./collect-local-files.js";
 import { commitPlan } from "./commit-plan.js";
 import { PublishError } from "./errors.js";
-import { formatSize } from "./format-size.js";
 import { gitBlobOidOfFile } from "./git-blob-oid.js";
 import { planChanges, planCommit } from "./plan-commit.js";
 import type { LocalFile, PlannedFile, RemoteFile } from "./plan-commit.js";
@@ -156,7 +155,7 @@ function commitMessage(settings: HubSettings, plan: PlannedFile[]): { title: str
   const title = settings.commitMessage ?? `Publish GGUF files with gguf-pipeline (${parts.join(", ")})`;
   const description = plan
     .filter((f) => f.action !== "unchanged")
-    .map((f) => `- ${f.action} ${f.path} (${formatSize(f.bytes)})`)
+    .map((f) => `- ${f.action} ${f.path} (${formatBytes(f.bytes)})`)
     .join("\n");
   return { title, description };
 }
@@ -164,12 +163,12 @@ function commitMessage(settings: HubSettings, plan: PlannedFile[]): { title: str
 function planLine(plan: PlannedFile[]): string {
   const of = (action: string) => plan.filter((f) => f.action === action);
   const upload = [...of("add"), ...of("update")];
-  return `${upload.length} to upload (${formatSize(upload.reduce((n, f) => n + f.bytes, 0))}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`;
+  return `${upload.length} to upload (${formatBytes(upload.reduce((n, f) => n + f.bytes, 0))}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`;
 }
 
 function summary(p: HubPublication): string {
-  if (p.pullRequestUrl) return `${p.repo}: pull request ${p.pullRequestUrl} (${formatSize(p.uploadedBytes)} uploaded)`;
-  if (p.commit) return `${p.repo}: commit ${p.commit.oid.slice(0, 12)} (${formatSize(p.uploadedBytes)} uploaded)`;
+  if (p.pullRequestUrl) return `${p.repo}: pull request ${p.pullRequestUrl} (${formatBytes(p.uploadedBytes)} uploaded)`;
+  if (p.commit) return `${p.repo}: commit ${p.commit.oid.slice(0, 12)} (${formatBytes(p.uploadedBytes)} uploaded)`;
   return p.files.some((f) => f.action !== "unchanged") ? `${p.repo}: planned, nothing sent` : `${p.repo}: up to date, no commit`;
 }
 

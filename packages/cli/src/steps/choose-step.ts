@@ -1,5 +1,4 @@
-import { configShape, estimateMemory, parseBudget } from "@gguf-pipeline/core";
-import { formatBytes } from "@gguf-pipeline/convert";
+import { configShape, estimateMemory, formatBytes, parseBudget } from "@gguf-pipeline/core";
 import { chooseQuants, defaultCandidates, defaultMargin, defaultReserve, evaluationText, nominalQuantBytes, quantChoiceSpec, type QuantChoiceSpec } from "@gguf-pipeline/quantize";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { need, signalOf, type RunStep } from "./run-context.js";

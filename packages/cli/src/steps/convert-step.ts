@@ -1,5 +1,5 @@
-import { findCachedArtifact, hashFile } from "@gguf-pipeline/core";
-import { convertCacheKey, convertModel, converterIdentity, formatBytes, planConvert } from "@gguf-pipeline/convert";
+import { findCachedArtifact, formatBytes, hashFile } from "@gguf-pipeline/core";
+import { convertCacheKey, convertModel, converterIdentity, planConvert } from "@gguf-pipeline/convert";
 import { join } from "node:path";
 import { signalOf, type RunStep } from "./run-context.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { freemem } from "node:os";
 import { writeFile } from "node:fs/promises";
-import { configShape, estimateMemory, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
-import { formatBytes, planConvert } from "@gguf-pipeline/convert";
+import { configShape, estimateMemory, formatBytes, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
+import { planConvert } from "@gguf-pipeline/convert";
 import { evaluateEmbeddings, evaluateQuality, evaluationText, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunContext, type RunStep } from "./run-context.js";
 

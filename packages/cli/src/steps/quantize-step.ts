@@ -1,5 +1,4 @@
-import { configShape, estimateMemory, findCachedArtifacts } from "@gguf-pipeline/core";
-import { formatBytes } from "@gguf-pipeline/convert";
+import { configShape, estimateMemory, findCachedArtifacts, formatBytes } from "@gguf-pipeline/core";
 import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantChoiceSpec, quantJobs, runLadder } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
 
