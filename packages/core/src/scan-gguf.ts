@@ -8,6 +8,8 @@ export interface GgufLongArray {
   itemType: number;
   length: number;
   head: GgufScalar[];
+  /** Items past the head that scanGguf's `pick` asked for, by index. */
+  picked?: Record<number, GgufScalar>;
 }
 
 export type GgufScalar = string | number | bigint | boolean;
@@ -61,15 +63,15 @@ const blockBytes = 1 << 20;
  * @huggingface/gguf reads whole arrays and pads past the end with zeros; this reader is for checks and summaries,
  * the library is still what writes headers.
  */
-export async function scanGguf(params: { file: string }): Promise<GgufHeader> {
+export async function scanGguf(params: { file: string; pick?: GgufPick }): Promise<GgufHeader> {
   const file = resolve(params.file);
   // One parse per file version per process, whatever its name: a stage's output read again after its rename into
   // place (by validation, by the next stage) is the same inode, size and mtime.
   const info = await stat(file, { bigint: true });
-  const key = `${info.dev}\0${info.ino}\0${info.size}\0${info.mtimeNs}`;
+  const key = `${info.dev}\0${info.ino}\0${info.size}\0${info.mtimeNs}\0${params.pick ? JSON.stringify(params.pick) : ""}`;
   let scanning = scanned.get(key);
   if (!scanning) {
-    scanning = scanFile(file);
+    scanning = scanFile(file, params.pick);
     scanned.set(key, scanning);
     scanning.catch(() => scanned.delete(key));
     if (scanned.size > remembered) scanned.delete(scanned.keys().next().value ?? "");
@@ -80,19 +82,25 @@ export async function scanGguf(params: { file: string }): Promise<GgufHeader> {
 const scanned = new Map<string, Promise<GgufHeader>>();
 const remembered = 64;
 
-async function scanFile(file: string): Promise<GgufHeader> {
+/** Items of one long array to keep besides its head (e.g. the texts of the EOS and EOT tokens of a 256k vocabulary). */
+export interface GgufPick {
+  key: string;
+  indices: number[];
+}
+
+async function scanFile(file: string, pick: GgufPick | undefined): Promise<GgufHeader> {
   const handle = await open(file, "r");
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new GgufHeaderError({ file, at: 0, message: info.isDirectory() ? "a folder, not a GGUF file" : "not a regular file" });
     const reader = new HeaderReader(handle, info.size, file);
-    return await readHeader(reader, file);
+    return await readHeader(reader, file, pick);
   } finally {
     await handle.close();
   }
 }
 
-async function readHeader(r: HeaderReader, file: string): Promise<GgufHeader> {
+async function readHeader(r: HeaderReader, file: string, pick: GgufPick | undefined): Promise<GgufHeader> {
   if (r.size === 0) throw new GgufHeaderError({ file, at: 0, message: "the file is empty" });
   const magic = (await r.bytes(4, "the magic")).toString("latin1");
   if (magic !== "GGUF") throw new GgufHeaderError({ file, at: 0, message: `starts with ${JSON.stringify(magic)}, not "GGUF": not a GGUF file` });
@@ -109,7 +117,7 @@ async function readHeader(r: HeaderReader, file: string): Promise<GgufHeader> {
   for (let i = 0; i < kvCount; i++) {
     const key = await r.string(`metadata key ${i + 1} of ${kvCount}`);
     const type = await r.u32(`the type of ${key}`);
-    metadata[key] = await readValue(r, type, key);
+    metadata[key] = await readValue(r, type, key, key === pick?.key ? pick.indices : []);
   }
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {
@@ -127,7 +135,7 @@ async function readHeader(r: HeaderReader, file: string): Promise<GgufHeader> {
   return { file, bytes: r.size, version, littleEndian: r.littleEndian, metadata, tensors, tensorDataOffset, alignment };
 }
 
-async function readValue(r: HeaderReader, type: number, key: string): Promise<GgufValue> {
+async function readValue(r: HeaderReader, type: number, key: string, indices: number[]): Promise<GgufValue> {
   if (type !== T.ARRAY) return readScalar(r, type, key);
   const itemType = await r.u32(`the item type of ${key}`);
   const length = Number(await r.u64(`the length of ${key}`));
@@ -136,11 +144,18 @@ async function readValue(r: HeaderReader, type: number, key: string): Promise<Gg
   const items: GgufScalar[] = [];
   for (let i = 0; i < keep; i++) items.push(await readScalar(r, itemType, `${key}[${i}]`));
   if (keep === length) return items;
-  // The rest is skipped: fixed-size items at once, strings one length at a time (never decoded).
+  // The rest is skipped (fixed-size items at once, strings one length at a time, never decoded) but for the picked.
+  const wanted = new Set(indices.filter((i) => Number.isInteger(i) && i >= keep && i < length));
+  const picked: Record<number, GgufScalar> = {};
   const size = fixedSize[itemType];
-  if (size !== undefined) await r.skip(size * (length - keep), `the items of ${key}`);
-  else for (let i = keep; i < length; i++) await r.skip(Number(await r.u64(`${key}[${i}]`)), `${key}[${i}]`);
-  return { kind: "long-array", itemType, length, head: items };
+  if (size !== undefined && wanted.size === 0) await r.skip(size * (length - keep), `the items of ${key}`);
+  else {
+    for (let i = keep; i < length; i++) {
+      if (wanted.has(i)) picked[i] = await readScalar(r, itemType, `${key}[${i}]`);
+      else await r.skip(size ?? Number(await r.u64(`${key}[${i}]`)), `${key}[${i}]`);
+    }
+  }
+  return { kind: "long-array", itemType, length, head: items, ...(wanted.size > 0 ? { picked } : {}) };
 }
 
 async function readScalar(r: HeaderReader, type: number, what: string): Promise<GgufScalar> {

@@ -74,7 +74,7 @@ describe("readTokenTexts", () => {
     const whole = gguf([["tokenizer.ggml.tokens", encoders().strings(vocab)]]);
     const file = join(dir, "cut.gguf");
     await writeFile(file, whole.subarray(0, 200));
-    await expect(readTokenTexts({ file, ids: [299] })).rejects.toThrow(/the GGUF header ends early \(at byte \d+ of 200\)/);
+    await expect(readTokenTexts({ file, ids: [299] })).rejects.toThrow(/the file is truncated in the header at byte \d+ \(reading tokenizer\.ggml\.tokens\[\d+\]; the file has 200 bytes\)/);
     await writeFile(file, "not a gguf");
     await expect(readTokenTexts({ file, ids: [1] })).rejects.toThrow(/not a GGUF file/);
   });
