@@ -4,26 +4,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTokenTexts } from "./ollama-token-texts.js";
 
-/** A header-only GGUF (no tensors) with the given values, written the way llama.cpp writes them. */
-function gguf(values: [string, Buffer][], littleEndian = true): Buffer {
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    if (littleEndian) b.writeUInt32LE(n);
-    else b.writeUInt32BE(n);
-    return b;
-  };
-  const u64 = (n: number) => {
-    const b = Buffer.alloc(8);
-    if (littleEndian) b.writeBigUInt64LE(BigInt(n));
-    else b.writeBigUInt64BE(BigInt(n));
-    return b;
-  };
-  const str = (s: string) => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
-  const parts: Buffer[] = [Buffer.from("GGUF"), u32(3), u64(0), u64(values.length)];
-  for (const [key, value] of values) parts.push(str(key), value);
-  return Buffer.concat(parts);
-}
-
 function encoders(littleEndian = true) {
   const u32 = (n: number) => {
     const b = Buffer.alloc(4);
@@ -43,8 +23,12 @@ function encoders(littleEndian = true) {
     stringValue: (s: string) => Buffer.concat([u32(8), str(s)]),
     strings: (items: string[]) => Buffer.concat([u32(9), u32(8), u64(items.length), ...items.map(str)]),
     floats: (n: number) => Buffer.concat([u32(9), u32(6), u64(n), Buffer.alloc(4 * n)]),
+    /** A header-only GGUF (no tensors) with the given values, written the way llama.cpp writes them. */
+    gguf: (values: [string, Buffer][]) => Buffer.concat([Buffer.from("GGUF"), u32(3), u64(0), u64(values.length), ...values.flatMap(([key, value]) => [str(key), value])]),
   };
 }
+
+const gguf = (values: [string, Buffer][], littleEndian = true) => encoders(littleEndian).gguf(values);
 
 const vocab = Array.from({ length: 300 }, (_, i) => (i === 2 ? "</s>" : i === 299 ? "<|eot_id|>" : `tok${i}`));
 
