@@ -6,6 +6,8 @@ import {
   findCachedArtifact,
   formatBytes,
   hashFile,
+  hashGrowingFile,
+  preloadGgufLibrary,
   readGguf,
   recordArtifact,
   runTool,
@@ -82,6 +84,8 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   const license = params.metadata?.license;
   const input = license ? await shadowSource({ dir: source.dir, license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } }) : undefined;
   let renamed = false;
+  // gguf-py writes front to back: the output is hashed as it is written, not read once more after the converter exits.
+  const following = hashGrowingFile({ file: partial });
   const run = runTool({
     tool: "convert_hf_to_gguf.py",
     command: toolchain.python,
@@ -94,12 +98,14 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     for (;;) {
       const next = await run.next();
       if (next.done) break;
+      // The converter runs for seconds: meanwhile, load what reading its output needs.
+      preloadGgufLibrary();
       const event = progressOf(next.value);
       if (event) yield event;
     }
     const header = await readGguf({ file: partial });
     const type = header.fileType ?? outtype.toUpperCase();
-    const hashed = await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) });
+    const hashed = (await following.finish()) ?? (await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) }));
     await rename(partial, join(params.outDir, `${params.name}-${type}.gguf`));
     renamed = true;
     const artifact: Artifact = { path: `${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };
@@ -110,6 +116,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     return { artifact, cached: false, seconds };
   } finally {
     if (!renamed) {
+      await following.stop();
       await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
     }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser";
+import type { Node, ParseError } from "jsonc-parser";
 import { InputError, RecipeError } from "./errors.js";
 import { recipeSchema, type Recipe } from "./recipe-schema.js";
 import { sha256 } from "./sha256.js";
@@ -69,25 +69,28 @@ export async function loadRecipe(params: LoadRecipeParams): Promise<LoadedRecipe
   } catch (error) {
     throw new InputError({ file: params.file, message: "cannot read the recipe", hint: "pass the path of a recipe.json", cause: error });
   }
-  const parseErrors: ParseError[] = [];
-  const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: true });
-  const firstParseError = parseErrors[0];
-  if (firstParseError || !tree) {
-    const line = firstParseError ? lineOf(text, firstParseError.offset) : 1;
+  // jsonc-parser (its syntax tree gives the line of a problem) is loaded only when there is a problem to place.
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    const { parseTree, printParseErrorCode } = await import("jsonc-parser");
+    const parseErrors: ParseError[] = [];
+    const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: true });
+    const firstParseError = parseErrors[0];
     throw new RecipeError({
       file: params.file,
       jsonPath: "",
-      line,
-      message: `not valid JSON (${firstParseError ? printParseErrorCode(firstParseError.error) : "empty file"})`,
+      line: firstParseError ? lineOf(text, firstParseError.offset) : 1,
+      message: `not valid JSON (${firstParseError ? printParseErrorCode(firstParseError.error) : tree ? "not JSON" : "empty file"})`,
       hint: "fix the JSON syntax; see examples/tiny/recipe.json",
     });
   }
-  const data: unknown = JSON.parse(text);
   const validate = await recipeValidator();
   if (!validate(data)) {
     const errors = (validate.errors ?? []).filter(isReportable);
     const first = errors[0];
-    if (first) throw toRecipeError(first, params.file, text, tree);
+    if (first) throw toRecipeError(first, params.file, text, await syntaxTree(text));
   }
   const recipe = data as Recipe;
   const dir = dirname(file);
@@ -105,12 +108,22 @@ export async function loadRecipe(params: LoadRecipeParams): Promise<LoadedRecipe
   for (const check of params.checks ?? []) {
     const problem = (await check(loaded))[0];
     if (problem) {
-      const node = findNodeAtLocation(tree, problem.path);
+      const node = (await syntaxTree(text))(problem.path);
       const jsonPath = `$${problem.path.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("")}`;
       throw new RecipeError({ file: params.file, jsonPath, ...(node ? { line: lineOf(text, node.offset) } : {}), message: problem.message, hint: problem.hint });
     }
   }
   return loaded;
+}
+
+/** Finds the syntax node at a JSON path of the recipe (for its line). */
+type Locate = (path: (string | number)[]) => Node | undefined;
+
+/** The recipe's syntax tree as a locator (the text already parsed as JSON). */
+async function syntaxTree(text: string): Promise<Locate> {
+  const { findNodeAtLocation, parseTree } = await import("jsonc-parser");
+  const tree = parseTree(text);
+  return (path) => (tree ? findNodeAtLocation(tree, path) : undefined);
 }
 
 export function resolveFrom(dir: string, path: string): string {
@@ -127,11 +140,11 @@ function isReportable(error: ErrorObject): boolean {
   return error.keyword !== "if" && error.keyword !== "anyOf";
 }
 
-function toRecipeError(error: ErrorObject, file: string, text: string, tree: Node): RecipeError {
+function toRecipeError(error: ErrorObject, file: string, text: string, locate: Locate): RecipeError {
   const segments = error.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   const path = segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const jsonPath = `$${segments.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join("")}`;
-  const node = findNodeAtLocation(tree, path);
+  const node = locate(path);
   let line = node ? lineOf(text, node.offset) : undefined;
   const at = jsonPath === "$" ? "the recipe" : jsonPath;
 

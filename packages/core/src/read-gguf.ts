@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { GGMLFileQuantizationType, GGMLQuantizationType } from "@huggingface/gguf";
 import { InputError } from "./errors.js";
+import { ggufLibrary } from "./gguf-library.js";
 import { GgufHeaderError, scanGguf, type GgufValue } from "./scan-gguf.js";
 
 export interface ReadGgufParams {
@@ -69,9 +69,9 @@ async function summarise(given: string, file: string): Promise<GgufSummary> {
 }
 
 export function fileTypeName(value: number): string {
-  return GGMLFileQuantizationType[value] ?? `file_type ${value}`;
+  return ggufLibrary().GGMLFileQuantizationType[value] ?? `file_type ${value}`;
 }
 
 export function ggmlTypeName(value: number): string {
-  return GGMLQuantizationType[value] ?? `type ${value}`;
+  return ggufLibrary().GGMLQuantizationType[value] ?? `type ${value}`;
 }

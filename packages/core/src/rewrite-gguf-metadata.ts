@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream, openAsBlob } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { buildGgufHeader, gguf, GGUFValueType, type GGUFTypedMetadata } from "@huggingface/gguf";
+import type { GGUFTypedMetadata } from "@huggingface/gguf";
+import { ggufLibrary } from "./gguf-library.js";
 
 export type TypedValue = GGUFTypedMetadata[string];
 
@@ -27,6 +28,7 @@ export interface RewriteGgufMetadataOutput {
  * and the tensor data is streamed across byte for byte (never read into memory).
  */
 export async function rewriteGgufMetadata(params: RewriteGgufMetadataParams): Promise<RewriteGgufMetadataOutput> {
+  const { buildGgufHeader, gguf } = ggufLibrary();
   const parsed = await gguf(params.input, { allowLocalFile: true, typedMetadata: true });
   const typed: GGUFTypedMetadata = { ...parsed.typedMetadata };
   for (const key of params.remove ?? []) delete typed[key];
@@ -42,8 +44,8 @@ export async function rewriteGgufMetadata(params: RewriteGgufMetadataParams): Pr
 
 /** Typed-value shorthands for the common GGUF kinds. */
 export const ggufValue = {
-  string: (value: string): TypedValue => ({ value, type: GGUFValueType.STRING }),
-  uint32: (value: number): TypedValue => ({ value, type: GGUFValueType.UINT32 }),
-  float32: (value: number): TypedValue => ({ value, type: GGUFValueType.FLOAT32 }),
-  strings: (value: string[]): TypedValue => ({ value, type: GGUFValueType.ARRAY, subType: GGUFValueType.STRING }),
+  string: (value: string): TypedValue => ({ value, type: ggufLibrary().GGUFValueType.STRING }),
+  uint32: (value: number): TypedValue => ({ value, type: ggufLibrary().GGUFValueType.UINT32 }),
+  float32: (value: number): TypedValue => ({ value, type: ggufLibrary().GGUFValueType.FLOAT32 }),
+  strings: (value: string[]): TypedValue => ({ value, type: ggufLibrary().GGUFValueType.ARRAY, subType: ggufLibrary().GGUFValueType.STRING }),
 };

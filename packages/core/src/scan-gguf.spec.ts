@@ -39,6 +39,25 @@ describe("scanGguf", () => {
     }
   });
 
+  it("should skip a long vocabulary across read windows, keeping its head and the picked items, and read on after it", async () => {
+    const u32 = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+    const u64 = (n: number) => Buffer.from(new BigUint64Array([BigInt(n)]).buffer);
+    const str = (s: string) => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
+    // 120k tokens of 1 to 40 bytes: about 3 MB, so strings straddle the 1 MB windows.
+    const tokens = Array.from({ length: 120_000 }, (_, i) => `t${i}`.padEnd(1 + (i % 40), "x"));
+    const header = Buffer.concat([Buffer.from("GGUF"), u32(3), u64(1), u64(2), str("tokenizer.ggml.tokens"), u32(9), u32(8), u64(tokens.length), ...tokens.map(str), str("after"), u32(4), u32(7), str("t"), u32(1), u64(4), u32(0), u64(0)]);
+    const padded = Buffer.concat([header, Buffer.alloc((32 - (header.length % 32)) % 32), Buffer.alloc(16)]);
+    const file = join(await mkdtemp(join(tmpdir(), "scan-")), "vocab.gguf");
+    await writeFile(file, padded);
+    const pick = [9, 70_001, 119_999, 120_000];
+    const parsed = await scanGguf({ file, pick: { key: "tokenizer.ggml.tokens", indices: pick } });
+    expect(parsed.metadata["tokenizer.ggml.tokens"]).toEqual({ kind: "long-array", itemType: 8, length: 120_000, head: tokens.slice(0, 8), picked: { 9: tokens[9], 70001: tokens[70_001], 119999: tokens[119_999] } });
+    expect(parsed.metadata.after).toBe(7);
+    expect(parsed.tensors).toEqual([{ name: "t", type: 0, shape: [4], offset: 0 }]);
+    const cut = (await scanBytes(padded.subarray(0, 2_000_000))) as GgufHeaderError;
+    expect(cut.message).toMatch(/^the file is truncated in the header at byte \d+ \(reading tokenizer\.ggml\.tokens\[\d+\]; the file has 2000000 bytes\)$/);
+  });
+
   it("should refuse a folder as not a GGUF file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "scan-"));
     expect(await scanGguf({ file: dir }).catch((e: unknown) => e)).toMatchObject({ name: "GgufHeaderError", at: 0, message: "a folder, not a GGUF file" });

@@ -147,15 +147,28 @@ async function readValue(r: HeaderReader, type: number, key: string, indices: nu
   // The rest is skipped (fixed-size items at once, strings one length at a time, never decoded) but for the picked.
   const wanted = new Set(indices.filter((i) => Number.isInteger(i) && i >= keep && i < length));
   const picked: Record<number, GgufScalar> = {};
+  let i = keep;
+  for (const at of [...wanted].sort((a, b) => a - b)) {
+    await skipItems(r, itemType, at - i, key, i);
+    picked[at] = await readScalar(r, itemType, `${key}[${at}]`);
+    i = at + 1;
+  }
+  await skipItems(r, itemType, length - i, key, i);
+  return { kind: "long-array", itemType, length, head: items, ...(wanted.size > 0 ? { picked } : {}) };
+}
+
+/** Skips `count` items from index `from`: fixed-size ones at once, strings by their lengths within the read window. */
+async function skipItems(r: HeaderReader, itemType: number, count: number, key: string, from: number): Promise<void> {
   const size = fixedSize[itemType];
-  if (size !== undefined && wanted.size === 0) await r.skip(size * (length - keep), `the items of ${key}`);
-  else {
-    for (let i = keep; i < length; i++) {
-      if (wanted.has(i)) picked[i] = await readScalar(r, itemType, `${key}[${i}]`);
-      else await r.skip(size ?? Number(await r.u64(`${key}[${i}]`)), `${key}[${i}]`);
+  if (size !== undefined) return r.skip(size * count, `the items of ${key}`);
+  for (let i = from; i < from + count; ) {
+    const skipped = r.skipStringsInWindow(from + count - i);
+    if (skipped > 0) i += skipped;
+    else {
+      await r.skip(Number(await r.u64(`${key}[${i}]`)), `${key}[${i}]`);
+      i++;
     }
   }
-  return { kind: "long-array", itemType, length, head: items, ...(wanted.size > 0 ? { picked } : {}) };
 }
 
 async function readScalar(r: HeaderReader, type: number, what: string): Promise<GgufScalar> {
@@ -220,6 +233,25 @@ class HeaderReader {
   async skip(n: number, what: string): Promise<void> {
     if (n < 0 || this.pos + n > this.size) throw this.truncated(what);
     this.pos += n;
+  }
+
+  /**
+   * Skips up to `max` strings that lie wholly inside the read window, without a read or an await per string (a 128k
+   * vocabulary is 128k of them); returns how many. 0 means the next one crosses the window's end: skip it the slow way.
+   */
+  skipStringsInWindow(max: number): number {
+    const end = this.windowStart + this.window.length;
+    let pos = this.pos;
+    let n = 0;
+    while (n < max && pos + 8 <= end) {
+      const at = pos - this.windowStart;
+      const length = this.littleEndian ? this.window.readBigUInt64LE(at) : this.window.readBigUInt64BE(at);
+      if (pos + 8 + Number(length) > end) break;
+      pos += 8 + Number(length);
+      n++;
+    }
+    this.pos = pos;
+    return n;
   }
 
   async u32(what: string): Promise<number> {

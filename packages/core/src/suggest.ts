@@ -1,4 +1,9 @@
-import { distance } from "fastest-levenshtein";
+import { createRequire } from "node:module";
+import type * as Levenshtein from "fastest-levenshtein";
+
+// Loaded on the first suggestion (only a mistake needs one), not on every start of the CLI.
+let levenshtein: typeof Levenshtein | undefined;
+const distance = (a: string, b: string): number => (levenshtein ??= createRequire(import.meta.url)("fastest-levenshtein") as typeof Levenshtein).distance(a, b);
 
 /** The closest candidate to a misspelt word, if one is close enough to be what was meant (case-insensitive). */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {

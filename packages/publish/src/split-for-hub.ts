@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gguf } from "@huggingface/gguf";
-import { formatBytes, hashFile, linesOf, runTool, stateDirName } from "@gguf-pipeline/core";
+import { formatBytes, ggufLibrary, hashFile, linesOf, runTool, stateDirName } from "@gguf-pipeline/core";
 import type { Artifact, StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { PublishError } from "./errors.js";
@@ -48,7 +47,7 @@ export async function* splitForHub(params: SplitForHubParams): AsyncGenerator<St
     throw new PublishError({ message: `${formatBytes(artifact.bytes)} is over the Hub's per-file limit and must be split, but no llama-gguf-split was given`, exitCode: 2, file: artifact.path, hint: "publish through `pipeline publish`, which brings the toolchain" });
   }
   const source = join(params.outDir, artifact.path);
-  const header = await gguf(source, { allowLocalFile: true });
+  const header = await ggufLibrary().gguf(source, { allowLocalFile: true });
   const plan = splitPlan({ file: artifact.path, maxFileBytes: params.maxFileBytes, headerBytes: Number(header.tensorDataOffset), tensorBytes: tensorSizes(header.tensorInfos, Number(header.tensorDataOffset), artifact.bytes) });
   yield { type: "progress", stage, message: `${artifact.path}: splitting into ${plan.parts} parts of at most ${formatBytes(params.maxFileBytes)} (the Hub's per-file limit)` };
   const base = artifact.path.replace(/\.gguf$/, "");

@@ -1,7 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { GGMLQuantizationType as T, parseGgufShardFilename } from "@huggingface/gguf";
-import { arrayLength, fileTypeName, ggmlTypeName, GgufHeaderError, modelKind, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
+import { arrayLength, fileTypeName, ggmlTypeName, ggufLibrary, GgufHeaderError, modelKind, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
 
 export interface CheckGgufParams {
   file: string;
@@ -35,8 +34,10 @@ export interface CheckGgufOutput {
 }
 
 // file_type → the tensor type most 2-D weights must have; mixtures (k-quants, IQ) only need to be quantized.
-const uniform: Record<number, number> = { 0: T.F32, 1: T.F16, 32: T.BF16, 7: T.Q8_0, 2: T.Q4_0, 3: T.Q4_1, 8: T.Q5_0, 9: T.Q5_1 };
-const unquantized = new Set<number>([T.F32, T.F16, T.BF16, T.F64]);
+function tensorTypeRules(): { uniform: Record<number, number>; unquantized: Set<number> } {
+  const T = ggufLibrary().GGMLQuantizationType;
+  return { uniform: { 0: T.F32, 1: T.F16, 32: T.BF16, 7: T.Q8_0, 2: T.Q4_0, 3: T.Q4_1, 8: T.Q5_0, 9: T.Q5_1 }, unquantized: new Set<number>([T.F32, T.F16, T.BF16, T.F64]) };
+}
 
 /**
  * Structural checks on a GGUF file, without loading tensor data: magic and version, a readable header, every
@@ -54,7 +55,7 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
 
   // A shard set (<prefix>-00001-of-0000N.gguf) is one model: every shard gets the structural checks, and the model
   // checks see the first shard's metadata with the tensors of all of them.
-  const named = parseGgufShardFilename(basename(file));
+  const named = ggufLibrary().parseGgufShardFilename(basename(file));
   const shard = named && Number(named.total) >= 1 ? named : undefined;
   const total = shard ? Number(shard.total) : 1;
   const files = shard ? Array.from({ length: total }, (_, i) => join(dirname(file), `${shard.prefix}-${String(i + 1).padStart(5, "0")}-of-${shard.total}.gguf`)) : [file];
@@ -126,6 +127,7 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const weights = tensorInfos.filter((t) => t.shape.length >= 2);
   if (fileType === undefined) add("file type", false, "general.file_type is missing");
   else {
+    const { uniform, unquantized } = tensorTypeRules();
     const expected = uniform[fileType];
     const matching = weights.filter((t) => (expected === undefined ? !unquantized.has(t.type) : t.type === expected)).length;
     const ok = weights.length === 0 || matching * 2 >= weights.length;
