@@ -2,7 +2,7 @@
 // The pipeline's own cost, as ratios measured in one run on one machine: `pipeline run` against the same llama.cpp
 // commands by hand, at two model sizes; the CLI process's own peak RSS (never its children's); where the time went.
 //
-//   node bench/cost.mjs [--pairs 5] [--models 135m,360m] [--ladder] [--noop] [--rss128k]    (also: small, ~33 M)
+//   node bench/cost.mjs [--pairs 5] [--models 135m,360m] [--ladder] [--noop] [--rss128k]    (also: small, ~33 M; 1.7b)
 //
 // --ladder adds the full ladder (F16 + imatrix + Q8_0, Q4_K_M, Q2_K, IQ4_XS + evaluate) against the same tools by hand;
 // --noop times an unchanged re-run of that ladder; --rss128k runs once on a model with a 128k vocabulary for its RSS.
@@ -33,6 +33,8 @@ const shapes = {
   "135m": ["--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536", "--vocab", "49152", "--tie", "--max-pos", "2048"],
   // SmolLM-360M's shape (362 M parameters), random weights: where the tools' time is long enough for ratios to mean much.
   "360m": ["--hidden", "960", "--layers", "32", "--heads", "15", "--kv-heads", "5", "--intermediate", "2560", "--vocab", "49152", "--tie", "--max-pos", "2048"],
+  // SmolLM2-1.7B's shape (1.71 B parameters): where the per-byte costs (hashes, page cache) are what remains.
+  "1.7b": ["--hidden", "2048", "--layers", "24", "--heads", "32", "--kv-heads", "32", "--intermediate", "8192", "--vocab", "49152", "--tie", "--max-pos", "8192"],
   // The same with Llama 3's 128k vocabulary.
   "135m-128k": ["--hidden", "576", "--layers", "30", "--heads", "9", "--kv-heads", "3", "--intermediate", "1536", "--vocab", "128256", "--tie", "--max-pos", "2048"],
 };
@@ -48,27 +50,50 @@ function model(name) {
   return dir;
 }
 
-/** Runs a command, timing it and (for the pipeline's node process) sampling its own peak RSS (VmHWM). */
+/**
+ * Runs a command, timing it. For the pipeline's node process it also samples its own peak RSS (VmHWM) and, every 5 ms,
+ * its children (the tools): our time is what lies before the first tool, between tools and after the last.
+ */
 function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const now = () => Number(process.hrtime.bigint() - started) / 1e9;
     const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CI: "1" }, cwd: options.cwd });
     let peakKb = 0;
     let err = "";
+    const tools = new Map();
     child.stderr.on("data", (d) => (err = (err + d).slice(-4000)));
     const sample = () => {
       try {
         const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
         if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+        const t = now();
+        for (const pid of readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").split(" ").filter(Boolean)) {
+          const seen = tools.get(pid);
+          if (seen) seen.last = t;
+          else tools.set(pid, { first: t, last: t });
+        }
       } catch {
         // exited
       }
     };
-    const timer = options.rss ? setInterval(sample, 20) : undefined;
+    const timers = options.rss ? [setInterval(sample, 5)] : [];
     child.on("exit", (code) => {
-      clearInterval(timer);
-      if (code !== 0) reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${err}`));
-      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024 });
+      timers.forEach(clearInterval);
+      const seconds = now();
+      if (code !== 0) return reject(new Error(`${command} ${args.join(" ")} failed (${code}): ${err}`));
+      // Our own time: before the first tool started, between one tool's end and the next one's start, after the last.
+      const spans = [...tools.values()].sort((a, b) => a.first - b.first);
+      let ours = 0;
+      let free = 0;
+      const phases = { before: spans[0]?.first ?? seconds, between: 0, after: 0 };
+      for (const span of spans) {
+        if (span.first > free) ours += span.first - free;
+        free = Math.max(free, span.last);
+      }
+      phases.after = seconds - free;
+      phases.between = ours - phases.before;
+      resolve({ seconds, peakMb: peakKb / 1024, phases });
     });
   });
 }
@@ -87,7 +112,7 @@ async function pipelineRun(work, recipe, extra = []) {
 /** convert + one quant: the pipeline against convert_hf_to_gguf.py and llama-quantize by hand. */
 async function convertAndQuant(name, pairs) {
   const source = model(name);
-  const rows = { pipeline: [], hand: [], rss: [], convertHand: [], quantHand: [], convertOurs: [], quantOurs: [] };
+  const rows = { pipeline: [], hand: [], rss: [], convertHand: [], quantHand: [], convertOurs: [], quantOurs: [], before: [], between: [], after: [] };
   for (let i = 0; i < pairs; i++) {
     const work = join(cache, "bench", "work", name);
     rmSync(work, { recursive: true, force: true });
@@ -109,6 +134,7 @@ async function convertAndQuant(name, pairs) {
     }
     rows.pipeline.push(p.seconds);
     rows.rss.push(p.peakMb);
+    for (const phase of ["before", "between", "after"]) rows[phase].push(p.phases[phase]);
     rows.convertOurs.push(p.stage("convert"));
     rows.quantOurs.push(p.stage("quantize"));
     rows.hand.push(c.seconds + q.seconds);
@@ -116,7 +142,7 @@ async function convertAndQuant(name, pairs) {
     rows.quantHand.push(q.seconds);
   }
   const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
-  return { model: name, ...m, ratio: m.pipeline / m.hand, rest: m.pipeline - m.convertOurs - m.quantOurs };
+  return { model: name, ...m, ratio: m.pipeline / m.hand };
 }
 
 const ladderTypes = ["Q8_0", "Q4_K_M", "Q2_K", "IQ4_XS"];
@@ -146,10 +172,10 @@ async function ladder(name) {
 const pairs = Number(values.pairs);
 const lines = [`# gguf-pipeline cost bench — ${new Date().toISOString().slice(0, 10)}, ${doctor.llamaCpp.commit.slice(0, 8)}, ${(await import("node:os")).cpus().length} cores`, ""];
 lines.push("convert (f16) + Q4_K_M, fresh output folder, smoke test off; medians of " + pairs + " pairs, each pair in turn pipeline first or by hand first", "");
-lines.push("| model | pipeline s | by hand s | ratio | CLI peak RSS MB | convert: ours / hand s | quantize: ours / hand s | rest (start, checks, report) s |", "|---|---|---|---|---|---|---|---|");
+lines.push("| model | pipeline s | by hand s | ratio | CLI peak RSS MB | convert: ours / hand s | quantize: ours / hand s | ours before / between / after the tools s |", "|---|---|---|---|---|---|---|---|");
 for (const name of values.models.split(",")) {
   const r = await convertAndQuant(name, pairs);
-  lines.push(`| ${name} | ${fmt(r.pipeline)} | ${fmt(r.hand)} | ${fmt(r.ratio, 3)} | ${fmt(r.rss, 0)} | ${fmt(r.convertOurs)} / ${fmt(r.convertHand)} | ${fmt(r.quantOurs)} / ${fmt(r.quantHand)} | ${fmt(r.rest)} |`);
+  lines.push(`| ${name} | ${fmt(r.pipeline)} | ${fmt(r.hand)} | ${fmt(r.ratio, 3)} | ${fmt(r.rss, 0)} | ${fmt(r.convertOurs)} / ${fmt(r.convertHand)} | ${fmt(r.quantOurs)} / ${fmt(r.quantHand)} | ${fmt(r.before)} / ${fmt(r.between)} / ${fmt(r.after)} |`);
   process.stderr.write(`${lines.at(-1)}\n`);
 }
 if (values.ladder || values.noop) {
