@@ -46,6 +46,8 @@ export function hashGrowingFile(params: HashGrowingFileParams): GrowingFileHash 
   };
   return {
     finish: async () => {
+      // Now the answer is awaited: keep the process alive for it.
+      worker.ref();
       tell(ASK.finish);
       return result;
     },
