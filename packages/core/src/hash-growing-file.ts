@@ -21,6 +21,7 @@ export interface GrowingFileHash {
 
 /** What the main thread asks of the follower, in a shared Int32 (the follower sleeps on it with Atomics.wait). */
 const ASK = { follow: 0, finish: 1, stop: 2 } as const;
+type Ask = typeof ASK;
 
 /**
  * Hashes a file while a tool writes it, so that its sha256 is known moments after the tool exits instead of after
@@ -32,7 +33,7 @@ const ASK = { follow: 0, finish: 1, stop: 2 } as const;
  */
 export function hashGrowingFile(params: HashGrowingFileParams): GrowingFileHash {
   const ask = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(`(${follow.toString()})()`, { eval: true, workerData: { file: resolve(params.file), pollMs: params.pollMs ?? 25, ask } });
+  const worker = new Worker(`(${follow.toString()})()`, { eval: true, workerData: { file: resolve(params.file), pollMs: params.pollMs ?? 25, ask, codes: ASK } });
   // A forgotten follower must not keep the process alive.
   worker.unref();
   const result = new Promise<HashFileOutput | undefined>((done) => {
@@ -65,7 +66,7 @@ export function hashGrowingFile(params: HashGrowingFileParams): GrowingFileHash 
 function follow(): void {
   const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
   const fs = process.getBuiltinModule("node:fs");
-  const { file, pollMs, ask } = workerData as { file: string; pollMs: number; ask: Int32Array };
+  const { file, pollMs, ask, codes } = workerData as { file: string; pollMs: number; ask: Int32Array; codes: Ask };
   const answer = (message: { sha256: string; bytes: number } | null) => parentPort?.postMessage(message);
   // Linux: this thread only. Elsewhere setpriority would renice the whole process (and the tools it starts).
   if (process.platform === "linux") process.getBuiltinModule("node:os").setPriority(0, 19);
@@ -82,23 +83,23 @@ function follow(): void {
   try {
     for (;;) {
       const asked = Atomics.load(ask, 0);
-      if (asked === 2) return;
+      if (asked === codes.stop) return;
       try {
         fd ??= fs.openSync(file, "r");
       } catch {
-        if (asked === 1) return answer(null);
+        if (asked === codes.finish) return answer(null);
       }
       if (fd !== undefined) {
         if (fs.fstatSync(fd).size < pos) return answer(null);
         readOn(fd);
-        if (asked === 1) {
+        if (asked === codes.finish) {
           // Done: still the same file (not removed and written anew) and exactly as long as what was hashed.
           const [followed, named] = [fs.fstatSync(fd), fs.statSync(file)];
           const same = followed.ino === named.ino && followed.dev === named.dev && named.size === pos;
           return answer(same ? { sha256: hash.digest("hex"), bytes: pos } : null);
         }
       }
-      Atomics.wait(ask, 0, 0, pollMs);
+      Atomics.wait(ask, 0, codes.follow, pollMs);
     }
   } catch {
     answer(null);
