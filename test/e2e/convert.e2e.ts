@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
 import { gguf } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
-import { pinnedConverterArchitectures } from "@gguf-pipeline/convert";
+import { convertModel, inspectSource, pinnedConverterArchitectures } from "@gguf-pipeline/convert";
 import { listConverterArchitectures, readPin } from "@gguf-pipeline/native";
 import { cli, cliBin, copyTiny, hfGenerate, jsonEvents, listTree, llamaGenerate, makeTinyModel, readSafetensors, repoRoot, reshardModel, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
@@ -290,6 +291,35 @@ describe("convert: sources and fixtures", () => {
     expect(b.metadata).toEqual(a.metadata);
     expect(Object.keys(b.tensors)).toHaveLength(21);
     expect(b.tensors).toEqual(a.tensors);
+  });
+
+  it("should call whileConverting once, while the converter runs (its start-up is where later steps' libraries load)", async () => {
+    const outDir = await tempDir("while-converting");
+    const source = await inspectSource({ dir: tinyModel, architectures: pinnedConverterArchitectures });
+    // The converter is a child of one of this process's threads (execa may spawn from a test worker's thread).
+    const converterRunning = () =>
+      readdirSync("/proc/self/task").some((task) =>
+        readFileSync(`/proc/self/task/${task}/children`, "utf8")
+          .split(" ")
+          .filter(Boolean)
+          .some((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("convert_hf_to_gguf.py");
+            } catch {
+              return false;
+            }
+          }),
+      );
+    const calls: { running: boolean; eventsBefore: string[] }[] = [];
+    const events: string[] = [];
+    const run = convertModel({ source, outDir, name: "Warm", outtype: "f32", toolchain: await toolchain(), whileConverting: () => calls.push({ running: converterRunning(), eventsBefore: [...events] }) });
+    for (let next = await run.next(); !next.done; next = await run.next()) events.push(next.value.type);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.running).toBe(true);
+    // Before the converter's own progress and its output: only the stage's start (and the inputs' hashes) came first.
+    expect(calls[0]?.eventsBefore.every((type) => type === "start" || type === "progress")).toBe(true);
+    expect(calls[0]?.eventsBefore).not.toContain("artifact");
+    expect(events).toContain("artifact");
   });
 
   it("should keep the table of supported architectures equal to the pinned converter's own list", async () => {

@@ -113,6 +113,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
     timings: [],
     validationFailed: [],
     planLines: [],
+    warmUp: () => steps.forEach((step) => step.warmUp?.()),
   };
   let closed = false;
   return {

@@ -35,6 +35,11 @@ export interface ConvertModelParams {
   /** Redo the conversion even when the cache says the output is current. */
   force?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called once the converter has started. Its start-up (Python importing torch and transformers, seconds) leaves a
+   * core idle: a caller loads there what its later steps need. It must not throw.
+   */
+  whileConverting?: () => void;
 }
 
 export interface ConvertOutput {
@@ -95,17 +100,18 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     ...(params.signal ? { signal: params.signal } : {}),
   });
   try {
-    for (;;) {
-      const next = await run.next();
-      if (next.done) break;
-      // The converter runs for seconds: meanwhile, load what reading its output needs.
-      preloadGgufLibrary();
-      const event = progressOf(next.value);
+    // The generator's first step spawns the converter; what can wait loads while it starts.
+    const first = run.next();
+    preloadGgufLibrary();
+    params.whileConverting?.();
+    for (let line = await first; !line.done; line = await run.next()) {
+      const event = progressOf(line.value);
       if (event) yield event;
     }
-    const header = await readGguf({ file: partial });
+    // The follower hashes the last bytes in its thread while this one reads the header.
+    const [header, followed] = await Promise.all([readGguf({ file: partial }), following.finish()]);
     const type = header.fileType ?? outtype.toUpperCase();
-    const hashed = (await following.finish()) ?? (await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) }));
+    const hashed = followed ?? (await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) }));
     await rename(partial, join(params.outDir, `${params.name}-${type}.gguf`));
     renamed = true;
     const artifact: Artifact = { path: `${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };

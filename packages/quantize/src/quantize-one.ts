@@ -32,6 +32,8 @@ export interface QuantizeOneParams {
   toolchain: Toolchain;
   force?: boolean;
   signal?: AbortSignal;
+  /** Called once its tools have exited and only reading their output (header, hash) remains. */
+  onToolsDone?: () => void;
 }
 
 export interface QuantizeOneOutput {
@@ -113,6 +115,8 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
       const tensor = /^\[\s*(\d+)\/\s*(\d+)\]\s+(\S+)/.exec(next.value);
       if (tensor) yield { type: "progress", stage, message: `${tensor[3]}`, ratio: Number(tensor[1]) / Number(tensor[2]) };
     }
+    // Without a split size no tool follows; with one, llama-gguf-split may still run.
+    if (!params.split) params.onToolsDone?.();
     const header = await readGguf({ file: partial });
     const bitsPerWeight = ((header.bytes - header.tensorDataOffset) * 8) / header.parameterCount;
     const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}) };
@@ -134,6 +138,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     } else {
       pieces.push({ from: basename(partial), to: `${base}.gguf` });
     }
+    if (params.split) params.onToolsDone?.();
 
     const artifacts: Artifact[] = [];
     for (const piece of pieces) {

@@ -1,3 +1,6 @@
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
+
 /** Part of the chart's cache key: bump it whenever the drawing changes. */
 export const qualityChartVersion = 2;
 
@@ -21,13 +24,29 @@ export interface RenderQualityChartParams {
   ctx: number;
 }
 
+let drawing: Promise<[typeof Vega, typeof VegaLite]> | undefined;
+
+/** Vega and vega-lite, loaded once: ~0.2 s, so not part of every run's start-up. */
+function drawingLibraries() {
+  return (drawing ??= Promise.all([import("vega"), import("vega-lite")]));
+}
+
+/**
+ * Loads the chart's libraries in the background, for a run that will draw one and meanwhile waits on a tool that
+ * leaves a core idle (the converter's start-up): then the chart does not wait for them after the last measurement.
+ */
+export function preloadQualityChart(): void {
+  // A failure to load surfaces where the chart is drawn, not here.
+  drawingLibraries().catch(() => undefined);
+}
+
 /**
  * The size/quality trade-off of a run's quants as an SVG (vega-lite, rendered headless by vega): bits per weight
  * against KL divergence (log scale) and perplexity, or 1 − cosine for an embedding model, each point coloured by the
- * smallest memory budget it fits. Vega is loaded only here: drawing is not part of every run's start-up.
+ * smallest memory budget it fits.
  */
 export async function renderQualityChart(params: RenderQualityChartParams): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  const [vega, vegaLite] = await drawingLibraries();
   const embedding = params.points.some((p) => p.cosineMean !== undefined);
   // The reference is at 0 on a log scale (it is the reference): it appears in the perplexity panel only.
   const values = params.points.map((p) => ({ ...p, distance: p.cosineMean === undefined || p.cosineMean >= 1 ? null : 1 - p.cosineMean, kld: p.kldMean === undefined || p.kldMean <= 0 ? null : p.kldMean }));

@@ -5,6 +5,7 @@ import { LadderError } from "./errors.js";
 import { planConcurrency } from "./plan-concurrency.js";
 import type { QuantJob } from "./quant-jobs.js";
 import { quantizeOne, type QuantizeOneOutput } from "./quantize-one.js";
+import { runInSlots } from "./run-in-slots.js";
 
 export interface RunLadderParams {
   jobs: QuantJob[];
@@ -50,34 +51,32 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
   const results: QuantizeOneOutput[] = [];
   const failures: { type: string; message: string }[] = [];
   let canceled: unknown;
-  const pending = [...params.jobs];
-  const worker = async () => {
-    for (let job = pending.shift(); job; job = pending.shift()) {
-      if (stop.signal.aborted) return;
-      const { imatrix, signal: _caller, ...rest } = params;
-      const run = quantizeOne({ ...rest, job, threads, signal: stop.signal, ...(job.useImatrix && imatrix ? { imatrix } : {}) });
-      try {
-        for (;;) {
-          const next = await run.next();
-          if (next.done) {
-            results.push(next.value);
-            break;
-          }
-          push(next.value);
+  const runJob = async (job: QuantJob, onToolsDone: () => void) => {
+    const { imatrix, signal: _caller, ...rest } = params;
+    const run = quantizeOne({ ...rest, job, threads, signal: stop.signal, onToolsDone, ...(job.useImatrix && imatrix ? { imatrix } : {}) });
+    try {
+      for (;;) {
+        const next = await run.next();
+        if (next.done) {
+          results.push(next.value);
+          break;
         }
-      } catch (error) {
-        if (error instanceof CanceledError || stop.signal.aborted) {
-          canceled = error;
-          return;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        failures.push({ type: job.type, message });
-        push({ type: "log", stage: `quantize:${job.type}`, level: "warn", message: `${job.type} failed: ${message}` });
+        push(next.value);
       }
+    } catch (error) {
+      if (error instanceof CanceledError || stop.signal.aborted) {
+        canceled = error;
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ type: job.type, message });
+      push({ type: "log", stage: `quantize:${job.type}`, level: "warn", message: `${job.type} failed: ${message}` });
     }
   };
   let finished = false;
-  const all = Promise.allSettled(Array.from({ length: concurrency }, worker)).finally(() => {
+  // A rung holds one of the `concurrency` slots while its tools run, not while its output is hashed: that overlaps the
+  // next rung's llama-quantize instead of leaving the cores idle between rungs.
+  const all = runInSlots({ items: params.jobs, slots: concurrency, run: runJob, signal: stop.signal }).finally(() => {
     finished = true;
     wake?.();
   });
@@ -94,7 +93,7 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
       });
       wake = undefined;
     }
-    for (const settled of await all) if (settled.status === "rejected") throw settled.reason;
+    await all;
   } finally {
     if (!finished) {
       stop.abort();

@@ -21,7 +21,7 @@ export const convertStep: RunStep = {
     const { prepared } = ctx;
     const toolchain = ctx.toolchain;
     if (!toolchain) throw new Error("the toolchain step did not run");
-    const out = yield* convertModel({ source: prepared.source, outDir: prepared.loaded.outDir, name: convertName(prepared), outtype: prepared.loaded.outtype, metadata: prepared.metadata, toolchain, force: ctx.options.force, ...signalOf(ctx) });
+    const out = yield* convertModel({ source: prepared.source, outDir: prepared.loaded.outDir, name: convertName(prepared), outtype: prepared.loaded.outtype, metadata: prepared.metadata, toolchain, force: ctx.options.force, ...signalOf(ctx), ...(ctx.warmUp ? { whileConverting: ctx.warmUp } : {}) });
     ctx.convert = out.artifact;
     ctx.intermediate = out.artifact;
     ctx.artifacts.push(out.artifact);

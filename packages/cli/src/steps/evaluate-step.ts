@@ -3,7 +3,7 @@ import { freemem } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { configShape, estimateMemory, formatBytes, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
 import { planConvert } from "@gguf-pipeline/convert";
-import { evaluateEmbeddings, evaluateQuality, evaluationText, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
+import { evaluateEmbeddings, evaluateQuality, evaluationText, preloadQualityChart, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunContext, type RunStep } from "./run-context.js";
 
 const stage = "evaluate";
@@ -57,6 +57,8 @@ export const evaluateStep: RunStep = {
     const warning = need > freemem() ? ` — WARNING: the reference needs ~${formatBytes(need)} at ctx ${ctx}, ${formatBytes(freemem())} of memory is free` : shape ? ` (~${formatBytes(need)} of memory)` : "";
     return [{ stage, what: `llama-perplexity (llama-embedding for an embedding model) on the reference and each quant (cached per file)${warning}`, cached: false, bytes: 0 }];
   },
+  // Vega takes ~0.2 s to load: while the converter starts, not after the last measurement.
+  warmUp: preloadQualityChart,
 };
 
 /**

@@ -57,6 +57,8 @@ export interface RunContext {
   timings: StageTiming[];
   /** What a dry run would do, to print (the Ollama plan: Modelfiles and blobs). */
   planLines: string[];
+  /** Loads what the run's later steps will need, while a tool leaves a core idle (their `warmUp`s). */
+  warmUp?: () => void;
 }
 
 /** What `plan` knows while it walks the steps: what is cached so far (a step after one that must run cannot be). */
@@ -104,6 +106,8 @@ export interface RunStep {
   applies: (prepared: PreparedRecipe, options: { publish: boolean }) => boolean;
   run: (ctx: RunContext) => AsyncGenerator<StageEvent, StepResult>;
   plan: (ctx: PlanContext) => Promise<PlannedStep[]>;
+  /** Starts loading, in the background, the libraries its run loads on first use (called while the converter starts). */
+  warmUp?: () => void;
 }
 
 /** The outputs of earlier steps a step needs; a step list in the wrong order is a bug, not a user error. */
