@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-import { main } from "./main.js";
+import module from "node:module";
+
+// Node >= 22.1 keeps V8's compiled code of the modules it loads between runs (in NODE_COMPILE_CACHE, else the temp
+// folder): measured on Node 22.23, main.js loads in 137 ms instead of 160. Node 20 has no such cache. It must be on
+// before main.js and its ~400 modules load, hence the dynamic import.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+const { main } = await import("./main.js");
 
 // `pipeline report out | head`: a reader that went away is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
