@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { gguf } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "@gguf-pipeline/core";
-import { defaultCalibrationText, findQuantType, parseKld, quantAliases, quantTypes } from "@gguf-pipeline/quantize";
+import { defaultCalibrationText, findQuantType, ggmlTypeNames, parseKld, quantAliases, quantTypes } from "@gguf-pipeline/quantize";
 import { cli, cliBin, jsonEvents, listTree, makeTinyModel, repoRoot, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
 const sha = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
@@ -225,6 +225,28 @@ describe("quantize: recipe checks and the type table", () => {
   });
   it("should refuse a split size it cannot read", async () => {
     await rejected({ ...base, quants: ["Q4_K_M"], split: { maxSize: "48 gigs" } }, /split size "48 gigs" cannot be read — write a whole number with M or G/);
+  });
+
+  it("should refuse an unknown tensor type up front, where llama-quantize would refuse it only when its rung runs", async () => {
+    await rejected({ ...base, quants: ["Q4_K_M"], quantOptions: { outputTensorType: "q9_0" } }, /recipe\.json:\d+: unknown tensor type "q9_0" — did you mean "q8_0"\?$/);
+    await rejected({ ...base, quants: [{ type: "Q4_K_M", tensorTypes: ["attn_v=q8_0", "ffn_down=q6_k_m"] }] }, /recipe\.json:\d+: unknown tensor type "q6_k_m" — did you mean "q6_K"\?$/);
+    // What llama-quantize itself accepts passes, in any case (its parser ignores case).
+    const work = await tempDir("qtypes");
+    const ok = await cli(["validate", await writeRecipe(work, { ...base, quants: [{ type: "Q4_K_M", outputTensorType: "Q8_0", tokenEmbeddingType: "q6_k", tensorTypes: ["attn_v=BF16"] }] })]);
+    expect(ok.exitCode, ok.all).toBe(0);
+    // And llama-quantize refuses the unknown one by hand, as the check says.
+    const tc = await toolchain();
+    const byHand = await execa(tc.tools.quantize, ["--output-tensor-type", "q9_0", "in.gguf", "out.gguf", "Q4_K_M"], { reject: false, all: true, cwd: work });
+    expect(byHand.exitCode).not.toBe(0);
+    expect(byHand.all).toMatch(/invalid ggml_type 'q9_0'/);
+  });
+
+  it("should keep the table of tensor types equal to the pinned ggml's type names", async () => {
+    const source = await readFile(join((await toolchain()).llamaCppDir, "ggml", "src", "ggml.c"), "utf8");
+    // Removed types keep a placeholder name ("DEPRECATED", "TYPE_Q4_0_4_4 REMOVED, ...") that no one should write.
+    const named = [...source.matchAll(/\.type_name\s*=\s*"([^"]+)"/g)].map((m) => m[1] ?? "").filter((n) => /^[A-Za-z0-9_]+$/.test(n) && n !== "DEPRECATED");
+    expect(named.length).toBeGreaterThan(30);
+    expect([...named].sort()).toEqual([...ggmlTypeNames].sort());
   });
 
   it("should keep the table of quant types equal to the pinned llama-quantize's own list", async () => {

@@ -2,7 +2,8 @@ import { stat } from "node:fs/promises";
 import { parseBudget, resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
 import { defaultCalibrationText, defaultEvaluationText } from "./calibration.js";
 import { parseSplitSize } from "./parse-size.js";
-import { listedQuants, quantChoiceSpec, type QuantChoiceSpec } from "./quant-jobs.js";
+import { listedQuants, quantChoiceSpec, type QuantChoiceSpec, type QuantOptions } from "./quant-jobs.js";
+import { findGgmlTypeName, ggmlTypeNames } from "./ggml-type-names.js";
 import { findQuantType, quantAliases, quantTypes } from "./quant-types.js";
 
 /**
@@ -41,6 +42,7 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
       problems.push({ path, message: `quantizing from a q8_0 intermediate re-quantizes already quantized weights`, hint: 'convert to f16/bf16/f32 instead, or set "allowRequantize": true to accept the quality loss' });
     }
   }
+  problems.push(...checkTensorTypes(recipe));
   const choice = quantChoiceSpec(recipe);
   if (choice) problems.push(...checkChoice(choice, names));
   for (const [key, file] of [
@@ -60,6 +62,28 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
   if ((recipe.imatrix || recipe.evaluate || recipe.split || recipe.quantOptions) && !recipe.quants) {
     const key = recipe.imatrix ? "imatrix" : recipe.evaluate ? "evaluate" : recipe.split ? "split" : "quantOptions";
     problems.push({ path: [key], message: `"${key}" has no effect without "quants"`, hint: 'add "quants": ["Q4_K_M", ...] or remove it' });
+  }
+  return problems;
+}
+
+/**
+ * The tensor types of quantOptions and of each quant's own options, which llama-quantize would otherwise refuse only
+ * when its rung runs (after the conversion), once per rung.
+ */
+function checkTensorTypes(recipe: LoadedRecipe["recipe"]): RecipeProblem[] {
+  const problems: RecipeProblem[] = [];
+  const check = (path: (string | number)[], type: string) => {
+    if (findGgmlTypeName(type)) return;
+    const guess = suggest(type, [...ggmlTypeNames]);
+    problems.push({ path, message: `unknown tensor type "${type}"`, hint: guess ? `did you mean "${guess}"?` : `llama-quantize's tensor types: ${ggmlTypeNames.join(", ")}` });
+  };
+  const base = Array.isArray(recipe.quants) ? ["quants"] : ["quants", "also"];
+  const sets: [(string | number)[], QuantOptions | undefined][] = [[["quantOptions"], recipe.quantOptions], ...listedQuants(recipe).map((entry, i): [(string | number)[], QuantOptions | undefined] => [[...base, i], typeof entry === "string" ? undefined : entry])];
+  for (const [at, options] of sets) {
+    if (options?.outputTensorType) check([...at, "outputTensorType"], options.outputTensorType);
+    if (options?.tokenEmbeddingType) check([...at, "tokenEmbeddingType"], options.tokenEmbeddingType);
+    // The schema has checked the PATTERN=TYPE shape.
+    (options?.tensorTypes ?? []).forEach((spec, i) => check([...at, "tensorTypes", i], spec.slice(spec.lastIndexOf("=") + 1)));
   }
   return problems;
 }

@@ -6,6 +6,7 @@ export * from "./count-tokens.js";
 export * from "./errors.js";
 export * from "./evaluate-embeddings.js";
 export * from "./evaluate-quality.js";
+export * from "./ggml-type-names.js";
 export * from "./nominal-size.js";
 export * from "./parse-size.js";
 export * from "./plan-concurrency.js";
