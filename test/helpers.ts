@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { inject } from "vitest";
 import { ensureToolchain, type Toolchain } from "@gguf-pipeline/native";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -24,8 +25,9 @@ export function toolchain(): Promise<Toolchain> {
   return toolchainPromise;
 }
 
+/** A fresh folder for a test, under the run's root (removed when the run ends; see global-setup.ts). */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `gguf-pipeline-${prefix}-`));
+  return mkdtemp(join(inject("e2eTempRoot") ?? tmpdir(), `gguf-pipeline-${prefix}-`));
 }
 
 /** A private copy of the tiny model, for tests that damage it. */
