@@ -361,20 +361,17 @@ describe("faults: bad input — one line, the exit code, the output folder as it
     it.concurrent(`should refuse ${name}`, () => expectRejected(c));
   }
 
-  it("should accept tensorTypes naming a ggml type that does not exist, and fail only at the quant (exit 1)", async () => {
-    // TODO(packages/quantize/src/check-quant-recipe.ts): `validate` passes and `run` converts before llama-quantize
-    // refuses "q9_0"; the types in tensorTypes/outputTensorType/tokenEmbeddingType should be checked against the
-    // pinned tool's list up front (exit 2, nothing written), as quant types already are. The headline is the tool's
-    // error line although ~90 lines of usage follow it.
+  it("should refuse tensorTypes naming a ggml type that does not exist, before any work (exit 2)", async () => {
+    // llama-quantize refused "q9_0" only when the rung ran, after the conversion; the recipe check now knows the pinned
+    // ggml's types.
     const work = await tempDir("fault-tensor-type");
     const file = await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: [{ type: "Q4_K_M", tensorTypes: ["attn_v=q9_0"] }], validate: { smoke: "none" } });
-    expect((await cli(["validate", file])).exitCode).toBe(0);
-    const result = await cli(["run", file, "--json"]);
-    expect(result.exitCode, result.all).toBe(1);
-    // Its two error lines go to stdout and stderr: which of them comes last depends on how the pipes interleave.
-    expect(stderrLines(result)).toContainEqual(
-      expect.stringMatching(/^error: 1 quant\(s\) failed: Q4_K_M \(llama-quantize Q4_K_M failed \(exit code 1\): (parse_tensor_type: invalid quantization type|parse_ggml_type: invalid ggml_type) 'q9_0'\) — the other quants are done and cached; fix the cause and run again to make only the failed ones$/),
-    );
+    for (const command of ["validate", "run"]) {
+      const result = await cli([command, file]);
+      expect(result.exitCode, result.all).toBe(2);
+      expect(stderrLines(result)).toEqual([expect.stringMatching(/^error: .*recipe\.json:\d+: unknown tensor type "q9_0" — did you mean "q8_0"\?$/)]);
+    }
+    expect(await listTree(join(work, "out"))).toEqual(["<missing>"]);
   });
 
   it("should refuse an output folder inside the source folder (its files would become the source's, and every run would convert again)", async () => {

@@ -148,8 +148,9 @@ describe("quantize: interruption, failures, split", () => {
 
   it("should finish the other quants when one fails, and report the failure at the end", async () => {
     const work = await tempDir("one-fails");
-    // A tensor type llama-quantize does not know makes just that quant fail.
-    const file = await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", { type: "Q4_0", outputTensorType: "nonsense" }, "Q5_0"] });
+    // A metadata override llama-quantize cannot read (a bool neither true nor false) makes just that quant fail. (An
+    // unknown tensor type no longer can: the recipe check refuses it before any work.)
+    const file = await writeRecipe(work, { name: "Tiny", source: { path: tinyModel }, convert: { outtype: "f32" }, quants: ["Q8_0", { type: "Q4_0", overrideKv: ["general.foo=bool:maybe"] }, "Q5_0"] });
     const result = await cli(["run", file, "--json"]);
     expect(result.exitCode, result.all).toBe(1);
     expect(result.stderr).toMatch(/^error: 1 quant\(s\) failed: Q4_0 \(llama-quantize Q4_0 failed/m);
