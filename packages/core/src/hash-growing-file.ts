@@ -26,8 +26,9 @@ type Ask = typeof ASK;
 /**
  * Hashes a file while a tool writes it, so that its sha256 is known moments after the tool exits instead of after
  * one more pass over the file: on a model that pass is ~0.5 s per GB. The follower is a worker thread at the lowest
- * priority (Linux niceness is per thread), so it takes only CPU the tool leaves idle — the converter's
- * single-threaded phases and its exit — and never slows the tool down.
+ * priority (Linux niceness is per thread), so it mostly takes CPU the tool leaves idle — the converter's
+ * single-threaded phases and its exit. On 2 cores it still cost the converter ~2–3 % of its time (360m), against
+ * ~8 % for hashing after it exits.
  * Only for writers that append, like gguf-py's GGUFWriter (header, metadata, tensor infos, then tensor data, in
  * order); llama.cpp's C++ writers seek back to write their header last, so their files are hashed after they exit.
  */

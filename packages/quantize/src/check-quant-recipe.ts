@@ -42,7 +42,7 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
       problems.push({ path, message: `quantizing from a q8_0 intermediate re-quantizes already quantized weights`, hint: 'convert to f16/bf16/f32 instead, or set "allowRequantize": true to accept the quality loss' });
     }
   }
-  problems.push(...checkTensorTypes(recipe));
+  problems.push(...checkTensorTypes(recipe, base));
   const choice = quantChoiceSpec(recipe);
   if (choice) problems.push(...checkChoice(choice, names));
   for (const [key, file] of [
@@ -70,14 +70,13 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
  * The tensor types of quantOptions and of each quant's own options, which llama-quantize would otherwise refuse only
  * when its rung runs (after the conversion), once per rung.
  */
-function checkTensorTypes(recipe: LoadedRecipe["recipe"]): RecipeProblem[] {
+function checkTensorTypes(recipe: LoadedRecipe["recipe"], base: string[]): RecipeProblem[] {
   const problems: RecipeProblem[] = [];
   const check = (path: (string | number)[], type: string) => {
     if (findGgmlTypeName(type)) return;
-    const guess = suggest(type, [...ggmlTypeNames]);
+    const guess = suggest(type, ggmlTypeNames);
     problems.push({ path, message: `unknown tensor type "${type}"`, hint: guess ? `did you mean "${guess}"?` : `llama-quantize's tensor types: ${ggmlTypeNames.join(", ")}` });
   };
-  const base = Array.isArray(recipe.quants) ? ["quants"] : ["quants", "also"];
   const sets: [(string | number)[], QuantOptions | undefined][] = [[["quantOptions"], recipe.quantOptions], ...listedQuants(recipe).map((entry, i): [(string | number)[], QuantOptions | undefined] => [[...base, i], typeof entry === "string" ? undefined : entry])];
   for (const [at, options] of sets) {
     if (options?.outputTensorType) check([...at, "outputTensorType"], options.outputTensorType);
