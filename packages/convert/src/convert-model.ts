@@ -1,5 +1,5 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { randomUUID } from "node:crypto";
+import { mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   ensureFreeSpace,
@@ -12,6 +12,7 @@ import {
   recordArtifact,
   runTool,
   stableKey,
+  stateDirName,
   tempPathFor,
   type Artifact,
   type ConvertOuttype,
@@ -83,11 +84,15 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   await mkdir(params.outDir, { recursive: true });
   const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
   const partial = tempPathFor(provisional);
-  const overrideFile = params.metadata ? join(tmpdir(), `gguf-pipeline-metadata-${process.pid}-${Date.now()}.json`) : undefined;
+  // The converter's inputs of our making go in the state folder, named with our pid: what a run killed outright leaves
+  // there, the folder's next holder removes (removeOrphanPartials), instead of it staying in /tmp for good.
+  const stateDir = join(params.outDir, stateDirName);
+  const madeStateDir = (await mkdir(stateDir, { recursive: true })) !== undefined;
+  const overrideFile = params.metadata ? join(stateDir, `convert-metadata-${randomUUID().slice(0, 8)}.${process.pid}.tmp`) : undefined;
   if (overrideFile && params.metadata) await writeFile(overrideFile, JSON.stringify(metadataOverride(params.metadata)));
   // The license goes in through the card the converter reads, so its output needs no second pass (shadow-source.ts).
   const license = params.metadata?.license;
-  const input = license ? await shadowSource({ dir: source.dir, license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } }) : undefined;
+  const input = license ? await shadowSource({ dir: source.dir, under: stateDir, license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } }) : undefined;
   let renamed = false;
   // gguf-py writes front to back: the output is hashed as it is written, not read once more after the converter exits.
   const following = hashGrowingFile({ file: partial });
@@ -128,6 +133,8 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     }
     if (overrideFile) await rm(overrideFile, { force: true });
     await input?.remove();
+    // A failed first conversion leaves the output folder as empty as it found it (rmdir: only while nothing is in it).
+    if (!renamed && madeStateDir) await rmdir(stateDir).catch(() => undefined);
   }
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { parseDocument, stringify } from "yaml";
 
@@ -8,6 +8,11 @@ export interface ShadowSourceParams {
   dir: string;
   /** What the converter must write as general.license, general.license.name and general.license.link. */
   license: { id: string; name?: string; link?: string };
+  /**
+   * Where to make the folder: the output folder's state folder, where a run killed outright leaves it under a name
+   * with its pid (`source-….<pid>.tmp`) that the folder's next holder removes (removeOrphanPartials).
+   */
+  under: string;
 }
 
 export interface ShadowSourceOutput {
@@ -26,10 +31,11 @@ const frontMatter = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
  * the converter derives names and size labels from it.
  */
 export async function shadowSource(params: ShadowSourceParams): Promise<ShadowSourceOutput> {
-  const root = await mkdtemp(join(tmpdir(), "gguf-pipeline-source-"));
+  await mkdir(params.under, { recursive: true });
+  const root = join(params.under, `source-${randomUUID().slice(0, 8)}.${process.pid}.tmp`);
   const dir = join(root, basename(params.dir));
   try {
-    await mkdir(dir);
+    await mkdir(dir, { recursive: true });
     for (const entry of await readdir(params.dir)) {
       if (entry === "README.md") continue;
       // Links to the real files (a Hub cache snapshot is itself links into its blob store).

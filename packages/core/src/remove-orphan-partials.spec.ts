@@ -12,9 +12,14 @@ describe("removeOrphanPartials", () => {
     await mkdir(join(out, ".pipeline"));
     const files = [`.Tiny-F16.gguf.partial-${dead}`, `.Tiny-Q4_0.gguf.partial-${dead}-00001-of-00002.gguf`, `.Tiny-F16.gguf.partial-${process.pid}`, "Tiny-F16.gguf", ".pipeline/state.json", `.pipeline/state.json.${dead}.tmp`];
     for (const f of files) await writeFile(join(out, f), "x");
+    // The converter's source folder of links, with its card (a folder, removed whole), a dead run's and a living one's.
+    for (const pid of [dead, process.pid]) {
+      await mkdir(join(out, ".pipeline", `source-0a1b2c3d.${pid}.tmp`, "tiny"), { recursive: true });
+      await writeFile(join(out, ".pipeline", `source-0a1b2c3d.${pid}.tmp`, "tiny", "README.md"), "---\nlicense: mit\n---\n");
+    }
     const { removed } = await removeOrphanPartials({ outDir: out });
-    expect(removed.map((r) => r.path).sort()).toEqual([`.Tiny-F16.gguf.partial-${dead}`, `.Tiny-Q4_0.gguf.partial-${dead}-00001-of-00002.gguf`, `.pipeline/state.json.${dead}.tmp`].sort());
+    expect(removed.map((r) => r.path).sort()).toEqual([`.Tiny-F16.gguf.partial-${dead}`, `.Tiny-Q4_0.gguf.partial-${dead}-00001-of-00002.gguf`, `.pipeline/state.json.${dead}.tmp`, `.pipeline/source-0a1b2c3d.${dead}.tmp`].sort());
     expect((await readdir(out)).sort()).toEqual([`.Tiny-F16.gguf.partial-${process.pid}`, ".pipeline", "Tiny-F16.gguf"].sort());
-    expect(await readdir(join(out, ".pipeline"))).toEqual(["state.json"]);
+    expect((await readdir(join(out, ".pipeline"))).sort()).toEqual([`source-0a1b2c3d.${process.pid}.tmp`, "state.json"]);
   });
 });

@@ -13,12 +13,13 @@ export interface RemoveOrphanPartialsOutput {
   removed: { path: string; pid: number }[];
 }
 
-// Bookkeeping written as `<file>.<pid>.tmp` and renamed when complete.
+// In the state folder: bookkeeping written as `<file>.<pid>.tmp` and renamed when complete, and what a run makes for a
+// tool to read and removes after it (the converter's source folder of links and its metadata override).
 const tempPattern = /\.(\d+)\.tmp$/;
 
 /**
- * Removes the partial files (`.X.partial-<pid>`, and the pieces a tool writes beside one) and temporary bookkeeping
- * that a run killed with SIGKILL or by a power cut left behind: only those whose process is gone. Call it while
+ * Removes the partial files (`.X.partial-<pid>`, and the pieces a tool writes beside one) and the temporary files and
+ * folders of the state folder (`….<pid>.tmp`) that a run killed with SIGKILL or by a power cut left behind: only those whose process is gone. Call it while
  * holding the output folder's lock, so no living run's files are touched.
  */
 export async function removeOrphanPartials(params: RemoveOrphanPartialsParams): Promise<RemoveOrphanPartialsOutput> {
