@@ -421,9 +421,13 @@ function removalNotes(left: string[], pid: number): string[] {
   return left.map((path) => `note: removed ${path}, left by a run that was killed (pid ${pid})`);
 }
 
-/** Every step of a run, and the file whose appearance shows its tool is writing. */
-const steps: { stage: string | RegExp; name: string; writing: RegExp }[] = [
-  { name: "convert", stage: "convert", writing: /^\.Tiny-base-F32\.gguf\.partial-\d+$/ },
+/**
+ * Every step of a run, the file whose appearance shows its tool is writing, and what else a kill then leaves: the
+ * converter reads the source through a folder of links whose card carries the license verdict (shadow-source.ts),
+ * kept in the state folder under the run's pid so that the next run removes it (it was in /tmp, for good).
+ */
+const steps: { stage: string | RegExp; name: string; writing: RegExp; alsoLeaves?: RegExp[] }[] = [
+  { name: "convert", stage: "convert", writing: /^\.Tiny-base-F32\.gguf\.partial-\d+$/, alsoLeaves: [/^\.pipeline\/source-[0-9a-f]{8}\.\d+\.tmp$/] },
   { name: "adapter conversion", stage: "adapter:lora", writing: /^\.Tiny-lora-LoRA-F32\.gguf\.partial-\d+/ },
   { name: "merge", stage: "merge", writing: /^\.Tiny-F32\.gguf\.partial-\d+/ },
   { name: "imatrix", stage: "imatrix", writing: /^\.Tiny\.imatrix\.gguf\.partial-\d+$/ },
@@ -557,6 +561,7 @@ describe("faults: SIGKILL of the run's process group (a power cut) while each st
       // What it was writing is still there under its partial name (with any pieces beside it), never a final one.
       expect(left.map((f) => f.replace(/^\.pipeline\//, ""))).toContain(r.seen);
       expect(left.every((f) => f.includes(`-${r.pid}`) || f.includes(`.${r.pid}.`))).toBe(true);
+      for (const also of step.alsoLeaves ?? []) expect(left.filter((f) => also.test(f) && f.includes(`.${r.pid}.`)), left.join(", ")).toHaveLength(1);
       await expectOnlyWholeFiles(out);
       last = { left, pid: r.pid };
     });
@@ -688,6 +693,27 @@ describe("faults: a full disk (a small tmpfs)", () => {
     // The tool's last lines follow as context; the output folder has nothing in it.
     expect(stderrLines(result).slice(1).every((l) => l.startsWith("  | "))).toBe(true);
     expect(await listTree(join(mnt, "out"))).toEqual([]);
+  });
+
+  it("should count the rungs made at the same time (--jobs 2) together: each fits alone, both do not", async (ctx) => {
+    if (!mounted.ok) ctx.skip(`no tmpfs: ${mounted.reason}`);
+    await mountSized("1600k");
+    const work = await tempDir("fault-disk-jobs");
+    const converted = await cli(["run", await writeRecipe(work, tinyRecipe()), "--json"]);
+    expect(converted.exitCode, converted.all).toBe(0);
+    // Then room for either rung alone (Q8_0 ~134 KB, Q6_K ~104 KB by their nominal sizes; 143 and 110 KB made), not both.
+    const { blocks, bfree, bsize } = await statfs(mnt);
+    await execa("mount", ["-o", `remount,size=${Math.ceil(((blocks - bfree) * bsize + 190_000) / 4096) * 4}k`, mnt]);
+    const file = await writeRecipe(work, tinyRecipe({ quants: ["Q8_0", "Q6_K"] }));
+    const result = await cli(["run", file, "--json", "--jobs", "2"]);
+    expect(result.exitCode, result.all).toBe(1);
+    // Whichever rung checks second is refused before its tool starts, not by the disk filling under both.
+    expect(stderrLines(result)[0]).toMatch(
+      /^error: 1 quant\(s\) failed: (Q8_0|Q6_K) \(not enough free disk space for Tiny-(Q8_0|Q6_K)\.gguf: it needs about [\d.]+ KB, [\d.]+ KB free after what the file being written beside it still needs\) — /,
+    );
+    const made = (await listTree(join(mnt, "out"))).filter((f) => /^Tiny-Q/.test(f));
+    expect(made).toHaveLength(1);
+    expect(await leftovers(join(mnt, "out"))).toEqual([]);
   });
 
   it("should check the room for the KL-divergence base before llama-perplexity writes it (it would exit 0 with a short file)", async (ctx) => {

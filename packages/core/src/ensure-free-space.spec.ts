@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,33 @@ describe("ensureFreeSpace", () => {
     const dir = await mkdtemp(join(tmpdir(), "space-"));
     const free = await freeSpace(join(dir, "not", "yet"));
     expect(free).toBeGreaterThan(0);
-    await expect(ensureFreeSpace({ dir: join(dir, "not", "yet"), bytes: 1, what: "x.gguf" })).resolves.toBeUndefined();
+    await expect(ensureFreeSpace({ dir: join(dir, "not", "yet"), bytes: 1, what: "x.gguf" })).resolves.toHaveProperty("release");
+  });
+
+  it("should count what writes running beside it still need, until they release it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "space-"));
+    const bytes = Math.floor((await freeSpace(dir)) * 0.6);
+    const first = await ensureFreeSpace({ dir, bytes, what: "a.gguf", hold: {} });
+    // Each fits alone; together they do not.
+    const refused = (await ensureFreeSpace({ dir, bytes, what: "b.gguf" }).catch((e: unknown) => e)) as PipelineError;
+    expect(refused).toBeInstanceOf(PipelineError);
+    expect(refused.toLine()).toMatch(/: not enough free disk space for b\.gguf: it needs about [\d,.]+ GB, [\d,.]+ GB free after what the file being written beside it still needs — /);
+    first.release();
+    first.release();
+    await expect(ensureFreeSpace({ dir, bytes, what: "b.gguf" })).resolves.toHaveProperty("release");
+  });
+
+  it("should hold only what a file being written has yet to reach", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "space-"));
+    const bytes = Math.floor((await freeSpace(dir)) * 0.6);
+    const file = join(dir, ".a.gguf.partial-1");
+    await writeFile(file, "");
+    const hold = await ensureFreeSpace({ dir, bytes, what: "a.gguf", hold: { file } });
+    await expect(ensureFreeSpace({ dir, bytes, what: "b.gguf" })).rejects.toBeInstanceOf(PipelineError);
+    // Most of it written (a sparse file: its length counts, and it takes no space here).
+    await truncate(file, Math.floor(bytes * 0.9));
+    await expect(ensureFreeSpace({ dir, bytes, what: "b.gguf" })).resolves.toHaveProperty("release");
+    hold.release();
   });
 
   it("should refuse with one line that says how much is needed and how much is free, exit 1", async () => {

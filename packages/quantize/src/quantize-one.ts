@@ -94,9 +94,15 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     }
   }
 
-  // A quant is at most its input's size (a rung of F32 from a 16-bit input being the exception the estimate covers).
-  await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, parameters: params.input.bytes / 2 }) * (params.split ? 2 : 1), what: `${base}.gguf` });
+  // The input's weights count from its size and type: a quant is at most its input's size (a rung of F32 from a 16-bit
+  // input being the exception the estimate covers); an F32 input counted as 16-bit made every estimate twice too large.
+  // Held while its tools write, so that rungs running beside it count it (--jobs): each may fit alone and not together.
   const partial = tempPathFor(join(params.outDir, `${base}.gguf`));
+  const space = await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, parameters: params.input.bytes / (params.input.ggufType === "F32" ? 4 : 2) }) * (params.split ? 2 : 1), what: `${base}.gguf`, hold: { file: partial } });
+  const toolsDone = () => {
+    space.release();
+    params.onToolsDone?.();
+  };
   const renamedTo: string[] = [];
   let done = false;
   const run = runTool({
@@ -116,7 +122,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
       if (tensor) yield { type: "progress", stage, message: `${tensor[3]}`, ratio: Number(tensor[1]) / Number(tensor[2]) };
     }
     // Without a split size no tool follows; with one, llama-gguf-split may still run.
-    if (!params.split) params.onToolsDone?.();
+    if (!params.split) toolsDone();
     const header = await readGguf({ file: partial });
     const bitsPerWeight = ((header.bytes - header.tensorDataOffset) * 8) / header.parameterCount;
     const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}) };
@@ -138,7 +144,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     } else {
       pieces.push({ from: basename(partial), to: `${base}.gguf` });
     }
-    if (params.split) params.onToolsDone?.();
+    if (params.split) toolsDone();
 
     const artifacts: Artifact[] = [];
     for (const piece of pieces) {
@@ -163,6 +169,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     yield { type: "done", stage, title: `${job.type} — ${(bytes / 1e6).toFixed(2)} MB, ${quant.bitsPerWeight.toFixed(2)} bpw, ${seconds.toFixed(1)} s`, seconds, cached: false };
     return { type: job.type, artifacts, cached: false, seconds };
   } finally {
+    space.release();
     if (!done) {
       await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
       await rm(partial, { force: true });
