@@ -94,11 +94,10 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     }
   }
 
-  // The input's weights count from its size and type: a quant is at most its input's size (a rung of F32 from a 16-bit
-  // input being the exception the estimate covers); an F32 input counted as 16-bit made every estimate twice too large.
+  // The input's weights are counted from its size and type (an F32 input counted as 16-bit made every estimate twice too large).
   // Held while its tools write, so that rungs running beside it count it (--jobs): each may fit alone and not together.
   const partial = tempPathFor(join(params.outDir, `${base}.gguf`));
-  const space = await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, parameters: params.input.bytes / (params.input.ggufType === "F32" ? 4 : 2) }) * (params.split ? 2 : 1), what: `${base}.gguf`, hold: { file: partial } });
+  const space = await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, from: { type: params.input.ggufType ?? "F16", bytes: params.input.bytes } }) * (params.split ? 2 : 1), what: `${base}.gguf`, hold: { file: partial } });
   const toolsDone = () => {
     space.release();
     params.onToolsDone?.();
