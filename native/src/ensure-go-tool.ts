@@ -3,22 +3,10 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { basename, join } from "node:path";
 import { acquireLock, linesOf, runTool, ToolchainError, type StageEvent } from "@gguf-pipeline/core";
 import { goToolLayout, type GoInfo, type GoToolLayout } from "./go-tool-layout.js";
-import { goTooOld, type GoToolName, type GoToolPin } from "./go-tools-pin.js";
+import type { GoToolPrepare, GoToolPrepareContext } from "./go-tool-prepare.js";
+import { goTooOld, type GoToolName } from "./go-tools-pin.js";
 import { linkLlamaCppHeaders } from "./link-llama-cpp-headers.js";
 import { goInstallHint, probeGo } from "./probe-go.js";
-
-/** What a build step gets before `go install` runs. */
-export interface GoToolPrepareContext {
-  name: GoToolName;
-  pin: GoToolPin;
-  /** A scratch folder inside the staging entry, removed after the build. */
-  workDir: string;
-  signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Yields progress and returns variables to add to the build's environment. */
-export type GoToolPrepare = (ctx: GoToolPrepareContext) => AsyncGenerator<StageEvent, Record<string, string>>;
 
 export interface EnsureGoToolParams {
   name: GoToolName;

@@ -11,6 +11,7 @@ export * from "./describe-go-tools.js";
 export * from "./ensure-go-tool.js";
 export * from "./ensure-go-tools.js";
 export * from "./go-tool-layout.js";
+export * from "./go-tool-prepare.js";
 export * from "./go-tools-pin.js";
 export * from "./link-llama-cpp-headers.js";
 export * from "./probe-go.js";

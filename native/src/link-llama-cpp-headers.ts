@@ -3,8 +3,8 @@ import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ToolchainError, type StageEvent } from "@gguf-pipeline/core";
 import { cacheLayout } from "./cache-layout.js";
-import type { GoToolPrepareContext } from "./ensure-go-tool.js";
 import { ensureLlamaCpp } from "./ensure-llama-cpp.js";
+import type { GoToolPrepareContext } from "./go-tool-prepare.js";
 
 /**
  * Puts the header folders a Go module zip leaves out (Ollama's vendored nlohmann, miniaudio, stb) on the cgo include

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import type { RunReport } from "@gguf-pipeline/core";
 import { describeToolchain } from "@gguf-pipeline/native";
-import { pipelineVersion } from "./run-recipe.js";
+import { pipelineVersion } from "./pipeline-version.js";
 import type { RunContext } from "./steps/run-context.js";
 
 /** report.json's content from what a run's steps made so far (the publish steps need it before the run ends). */

@@ -6,6 +6,7 @@ export * from "./format-validation.js";
 export * from "./gather-runs.js";
 export * from "./inspect-command.js";
 export * from "./main.js";
+export * from "./pipeline-version.js";
 export * from "./plan-recipe.js";
 export * from "./prepare-recipe.js";
 export * from "./publish-command.js";

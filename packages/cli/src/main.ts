@@ -14,7 +14,7 @@ import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
 import { formatValidation } from "./format-validation.js";
 import { runCommand } from "./run-command.js";
-import { pipelineVersion } from "./run-recipe.js";
+import { pipelineVersion } from "./pipeline-version.js";
 import { validateCommand } from "./validate-command.js";
 
 export const usage = `usage: pipeline <command> [options]

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireLock, cacheRoot, PipelineError, removeOrphanPartials, sha256, writeReport, type Lock, type RunReport, type StageEvent } from "@gguf-pipeline/core";
 import { ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
@@ -159,10 +158,4 @@ async function finishRun(params: { ctx: RunContext; startedAt: Date; onReport?: 
     throw new PipelineError({ message: `validation failed: ${ctx.validationFailed.join("; ")}`, exitCode: 1, file: written.path, hint: "fix the cause, or accept a check by name with --allow (e.g. --allow \"chat template\")" });
   }
   return { reportPath: written.path, report };
-}
-
-/** This package's version (report.json's tools.pipeline, `pipeline --version`). */
-export async function pipelineVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return manifest.version;
 }

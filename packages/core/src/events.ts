@@ -1,4 +1,4 @@
-import type { Artifact } from "./report-types.js";
+import type { Artifact } from "./report/report-types.js";
 
 /** What a stage yields while it works; the CLI renders these, libraries never print. */
 export type StageEvent =

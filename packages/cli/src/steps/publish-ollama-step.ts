@@ -1,6 +1,6 @@
 import type { OllamaSettings } from "@gguf-pipeline/publish";
 import type { PreparedRecipe } from "../prepare-recipe.js";
-import { heldBack, publishInput } from "./publish-hub-step.js";
+import { heldBack, publishInput } from "./publish-input.js";
 import { signalOf, type RunStep } from "./run-context.js";
 
 const stage = "publish-ollama";

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { ollamaChatTemplate } from "./chat-template.js";
+
+// The tiny fixture's template (examples/tiny/model/chat_template.jinja): no table entry matches it.
+const tiny = "{{ bos_token }}{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + eos_token + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+const chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+describe("ollamaChatTemplate", () => {
+  it("should convert a template no table knows, leaving BOS to the tokenizer that adds it", () => {
+    const out = ollamaChatTemplate({ chatTemplate: tiny, bosToken: "<s>", eosToken: "</s>", addBos: true });
+    expect(out).toEqual({
+      template: "{{ if .System }}<|system|>\n{{ .System }}</s>\n{{ end }}{{ if .Prompt }}<|user|>\n{{ .Prompt }}</s>\n{{ end }}<|assistant|>\n{{ .Response }}</s>\n",
+      stop: ["<s>", "<|system|>", "<|user|>", "<|assistant|>"],
+      parameters: {},
+      how: "converted",
+    });
+  });
+
+  it("should write BOS first, always, for a tokenizer that adds none", () => {
+    expect(ollamaChatTemplate({ chatTemplate: tiny, bosToken: "<s>", eosToken: "</s>", addBos: false })?.template).toMatch(/^<s>\{\{ if \.System \}\}<\|system\|>\n/);
+  });
+
+  it("should take Ollama's library template for a known format, with its stop list", () => {
+    const out = ollamaChatTemplate({ chatTemplate: chatml, addBos: false });
+    expect(out?.how).toBe("known");
+    expect(out?.template).toContain("<|im_start|>");
+    expect(out?.stop).toContain("<|im_end|>");
+  });
+
+  it("should give up rather than guess: a template that does not render, or one that never places the message", () => {
+    expect(ollamaChatTemplate({ chatTemplate: "{% for m in messages %}{{ m.content | frobnicate }}{% endfor %}", addBos: true })).toBeUndefined();
+    expect(ollamaChatTemplate({ chatTemplate: "{{ raise_exception('no') }}", addBos: true })).toBeUndefined();
+    expect(ollamaChatTemplate({ chatTemplate: "{% if messages %}fixed text{% endif %}", addBos: true })).toBeUndefined();
+  });
+});

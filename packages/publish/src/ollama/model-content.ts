@@ -1,0 +1,106 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { scanGguf } from "@gguf-pipeline/core";
+import type { GgufValue, RunReport } from "@gguf-pipeline/core";
+import { LocalFileError, PublishError } from "../errors.js";
+import { ollamaChatTemplate } from "./chat-template.js";
+import { checkOllamaParameters } from "./parameters.js";
+import type { OllamaParameterValue } from "./parameters.js";
+import type { OllamaModelKind } from "./tags.js";
+import { readTokenTexts } from "./read-token-texts.js";
+import type { OllamaSettings } from "../publish-types.js";
+
+/** What goes into a model besides its files: TEMPLATE, SYSTEM, PARAMETERs, LICENSEs. */
+export interface OllamaModelContent {
+  template?: string;
+  system?: string;
+  parameters: Record<string, OllamaParameterValue>;
+  licenses: string[];
+  /** Where the template came from, for the plan: "recipe", "Ollama's library (zephyr)", "converted from the GGUF". */
+  templateFrom?: string;
+}
+
+/** The parts every tag shares, read once: the recipe's template file and parameters, the license texts. */
+export interface SharedContent {
+  recipeTemplate?: string;
+  parameters: Record<string, OllamaParameterValue>;
+  system?: string;
+  licenses: string[];
+}
+
+export async function readSharedContent(params: { settings: OllamaSettings; recipeDir: string; outDir: string; report: RunReport }): Promise<SharedContent> {
+  const { settings } = params;
+  let recipeTemplate: string | undefined;
+  if (settings.template) {
+    const file = resolve(params.recipeDir, settings.template);
+    recipeTemplate = await readFile(file, "utf8").catch((error: unknown) => {
+      throw new PublishError({ message: `cannot read the Ollama template (publish.ollama.template): ${(error as Error).message}`, exitCode: 2, file, hint: "fix the path (it is relative to the recipe)" });
+    });
+  }
+  const checked = checkOllamaParameters(settings.parameters ?? {});
+  const problem = checked.problems[0];
+  if (problem) throw new PublishError({ message: `publish.ollama.parameters: ${problem.message}`, exitCode: 2, hint: problem.hint });
+  return { ...(recipeTemplate !== undefined ? { recipeTemplate } : {}), parameters: checked.values, ...(settings.system ? { system: settings.system } : {}), licenses: await licenseTexts(params.outDir, params.report) };
+}
+
+/** The shipped license files' texts; without files, the license's name and link (Ollama's LICENSE is free text). */
+async function licenseTexts(outDir: string, report: RunReport): Promise<string[]> {
+  const license = report.license;
+  if (!license) return [];
+  if (license.files.length === 0) return [`${license.name ?? license.id}${license.link ? ` — ${license.link}` : ""}`];
+  return Promise.all(
+    license.files.map((f) =>
+      readFile(join(outDir, f), "utf8").catch((error: unknown) => {
+        throw new LocalFileError({ file: f, message: `cannot read the license file the run shipped (${(error as Error).message})`, cause: error });
+      }),
+    ),
+  );
+}
+
+/**
+ * The content for one model file: for a chat model, the TEMPLATE (the recipe's, else the GGUF's chat template
+ * converted) and `stop` = the template's markers + the model's EOS/EOT texts + the recipe's; for an embedding model
+ * neither (Ollama never renders a prompt for /api/embed). A template that cannot be had is one line asking for one.
+ */
+export async function modelContent(params: { file: string; label: string; kind: OllamaModelKind; shared: SharedContent }): Promise<OllamaModelContent> {
+  const { shared } = params;
+  const base = { ...(shared.system ? { system: shared.system } : {}), licenses: shared.licenses };
+  if (params.kind === "embedding") return { ...base, parameters: shared.parameters };
+  const meta = (await scanGguf({ file: params.file }).catch((error: unknown) => {
+    throw new LocalFileError({ file: params.label, message: `cannot read its GGUF header (${(error as Error).message})`, cause: error });
+  })).metadata;
+  const ids = { bos: num(meta["tokenizer.ggml.bos_token_id"]), eos: num(meta["tokenizer.ggml.eos_token_id"]), eot: num(meta["tokenizer.ggml.eot_token_id"]), eom: num(meta["tokenizer.ggml.eom_token_id"]) };
+  const texts = await readTokenTexts({ file: params.file, ids: Object.values(ids).filter((v): v is number => v !== undefined) });
+  const text = (id: number | undefined) => (id === undefined ? undefined : texts.get(id));
+  const endTokens = [text(ids.eos), text(ids.eot), text(ids.eom)].filter((t): t is string => !!t);
+  let template: string;
+  let stop: string[];
+  let extra: Record<string, unknown> = {};
+  let templateFrom: string;
+  if (shared.recipeTemplate !== undefined) {
+    template = shared.recipeTemplate;
+    stop = [];
+    templateFrom = "the recipe (publish.ollama.template)";
+  } else {
+    const chatTemplate = meta["tokenizer.chat_template"];
+    const hint = "write the Go template (e.g. {{ .Prompt }} for a base model) into a file and set publish.ollama.template to it";
+    if (typeof chatTemplate !== "string" || !chatTemplate.trim()) throw new PublishError({ message: "the model has no chat template (tokenizer.chat_template) to give Ollama, and Ollama would guess one", exitCode: 2, file: params.label, hint });
+    const addBos = meta["tokenizer.ggml.add_bos_token"];
+    const [bosToken, eosToken] = [text(ids.bos), text(ids.eos)];
+    // llama.cpp's default when the key is missing: SentencePiece vocabularies add BOS, the others do not.
+    const adds = typeof addBos === "boolean" ? addBos : meta["tokenizer.ggml.model"] === "llama";
+    const converted = ollamaChatTemplate({ chatTemplate, ...(bosToken ? { bosToken } : {}), ...(eosToken ? { eosToken } : {}), addBos: adds });
+    if (!converted) throw new PublishError({ message: "its chat template (tokenizer.chat_template) cannot be converted to an Ollama Go template", exitCode: 2, file: params.label, hint });
+    ({ template, stop } = converted);
+    extra = converted.parameters;
+    templateFrom = converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template";
+  }
+  const library = checkOllamaParameters(extra).values;
+  const recipeStop = shared.parameters.stop;
+  const stops = [...new Set([...stop, ...endTokens, ...(Array.isArray(recipeStop) ? recipeStop : [])])];
+  return { ...base, template, templateFrom, parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
+}
+
+function num(value: GgufValue | undefined): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
