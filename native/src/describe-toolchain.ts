@@ -3,8 +3,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runToolToEnd } from "@gguf-pipeline/core";
 import { cacheLayout } from "./cache-layout.js";
+import { readCpuChoice, readSelfTest, type TurnedOff } from "./cpu/cpu-choice.js";
+import { cpuFeatureNames, cpuFingerprint, readCpuInfo, switchableFeatures } from "./cpu/cpu-features.js";
 import type { LlamaCppBuild } from "./ensure-llama-cpp.js";
-import { toolchainEnv, toolchainOverride, type ToolchainOverride } from "./ensure-toolchain.js";
+import { simulatedFeature } from "./ensure-llama-cpp.js";
+import { toolchainEnv, toolchainOverride, userMemoDir, type ToolchainOverride } from "./ensure-toolchain.js";
+import type { SelfTestResult } from "./self-test/self-test-toolchain.js";
+import { identityMemo } from "./user/remember-by-identity.js";
+import { userCommit } from "./user/user-commit.js";
 import { readPin } from "./pin.js";
 import type { PythonEnv } from "./ensure-python-env.js";
 import { llamaScripts, llamaTools } from "./tools.js";
@@ -26,7 +32,13 @@ export interface ToolStatus {
 export interface ToolchainDescription {
   cacheRoot: string;
   source: "managed" | "user";
-  llamaCpp: { commit: string; tag?: string; npmPackage?: string; sourceDir: string; binDir: string; ready: boolean; buildKey?: string; flags?: string[] };
+  llamaCpp: { commit: string; tag?: string; npmPackage?: string; sourceDir: string; binDir: string; ready: boolean; buildKey?: string; flags?: string[]; without?: string[] };
+  /** This CPU, and the instruction-set extensions it advertises that a build may use or be made without. */
+  cpu: { model: string; fingerprint: string; extensions: string[] };
+  /** The build's self-test on this CPU, when it ran: what ggml says the build uses, the checks, a crash. */
+  selfTest?: SelfTestResult;
+  /** Extensions the managed build for this CPU is made without, and why. */
+  turnedOff: TurnedOff[];
   python: { path: string; ready: boolean; version?: string; packages?: Record<string, string>; venvDir?: string };
   tools: ToolStatus[];
   scripts: ToolStatus[];
@@ -36,7 +48,11 @@ export interface ToolchainDescription {
 
 /** Where every tool is and whether it is ready, without building or installing anything (for `doctor` and `plan`). */
 export async function describeToolchain(params: DescribeToolchainParams = {}): Promise<ToolchainDescription> {
-  const layout = cacheLayout(params.env ? { env: params.env } : {});
+  const base = cacheLayout(params.env ? { env: params.env } : {});
+  let layout = base;
+  const simulate = simulatedFeature(params.env ?? process.env);
+  let selfTest: SelfTestResult | undefined;
+  let turnedOff: TurnedOff[] = [];
   const override = toolchainOverride({ ...(params.env ? { env: params.env } : {}), ...(params.override ? { recipe: params.override } : {}) });
   const pin = readPin();
   const problems: ToolchainDescription["problems"] = [];
@@ -47,12 +63,17 @@ export async function describeToolchain(params: DescribeToolchainParams = {}): P
   if (override.llamaCpp) {
     source = "user";
     const binDir = override.binDir ?? join(override.llamaCpp, "build", "bin");
-    const commit = await runToolToEnd({ tool: "git", command: "git", args: ["-C", override.llamaCpp, "rev-parse", "HEAD"] })
-      .then((r) => r.lines.join("").trim())
-      .catch(() => "unknown");
+    const memoDir = userMemoDir(params.env);
+    const commit = await userCommit({ llamaCppDir: override.llamaCpp, memoDir });
     llamaCpp = { commit, sourceDir: override.llamaCpp, binDir, ready: true };
+    const tools = Object.values(llamaTools).map((bin) => join(binDir, bin));
+    const memo = await identityMemo<SelfTestResult>({ dir: memoDir, name: "self-test", files: tools, extra: { cpu: cpuFingerprint(), simulate: simulate ?? null } });
+    selfTest = (await memo.recall())?.value;
   } else {
     source = "managed";
+    turnedOff = (await readCpuChoice(base.cpuChoiceFile)).turnedOff;
+    layout = cacheLayout({ ...(params.env ? { env: params.env } : {}), without: turnedOff.map((t) => t.feature) });
+    selfTest = await readSelfTest(layout.selfTestFile, simulate);
     const build = await readFile(layout.buildMarker, "utf8").then((t) => JSON.parse(t) as LlamaCppBuild).catch(() => undefined);
     llamaCpp = {
       commit: pin.source.llamaCppCommit,
@@ -62,9 +83,14 @@ export async function describeToolchain(params: DescribeToolchainParams = {}): P
       binDir: join(layout.buildDir, "bin"),
       ready: Boolean(build),
       buildKey: layout.buildKey,
-      flags: [`-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`, ...pin.cmake.flags],
+      flags: build?.flags ?? [`-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`, ...pin.cmake.flags],
+      ...(layout.without.length > 0 ? { without: layout.without } : {}),
     };
     if (!build) problems.push({ what: `llama.cpp ${pin.source.llamaCppCommit.slice(0, 8)} is not built yet (${layout.buildDir})`, fix: setup });
+  }
+  if ((source === "user" || llamaCpp.ready) && !selfTest?.passed) {
+    const fix = source === "user" ? "run any recipe: your llama.cpp is self-tested on first use" : setup;
+    problems.push({ what: selfTest ? `llama.cpp failed its self-test on this CPU: ${selfTest.failure ?? "unknown"}` : "llama.cpp has not been self-tested on this CPU yet", fix });
   }
 
   const tools: ToolStatus[] = Object.values(llamaTools).map((bin) => ({ name: bin, path: join(llamaCpp.binDir, bin), present: existsSync(join(llamaCpp.binDir, bin)) }));
@@ -111,5 +137,8 @@ export async function describeToolchain(params: DescribeToolchainParams = {}): P
       }
     }
   }
-  return { cacheRoot: layout.root, source, llamaCpp, python, tools, scripts, problems };
+  const info = readCpuInfo();
+  const extensions = cpuFeatureNames.flatMap((f) => switchableFeatures[f].cpuinfo).filter((flag) => info.flags.includes(flag));
+  const cpu = { model: info.model, fingerprint: cpuFingerprint(info), extensions: ["avx2", "fma", "f16c", ...extensions].filter((f) => info.flags.includes(f)) };
+  return { cacheRoot: layout.root, source, llamaCpp, cpu, ...(selfTest ? { selfTest } : {}), turnedOff, python, tools, scripts, problems };
 }

@@ -1,177 +1,104 @@
-import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { acquireLock, linesOf, runTool, runToolToEnd, ToolchainError, type StageEvent } from "@gguf-pipeline/core";
+import { acquireLock, ToolchainError, type StageEvent } from "@gguf-pipeline/core";
+import { buildLlamaCpp, readBuild, type LlamaCppBuild } from "./build-llama-cpp.js";
 import { cacheLayout, type CacheLayout } from "./cache-layout.js";
-import { readPatches, readPin } from "./pin.js";
-import { llamaTools } from "./tools.js";
+import { readCpuChoice, readSelfTest, writeCpuChoice, writeSelfTest, type CpuChoice, type TurnedOff } from "./cpu/cpu-choice.js";
+import { isCpuFeature, switchableFeatures, type CpuFeature } from "./cpu/cpu-features.js";
+import { blameFeature } from "./cpu/blame-feature.js";
+import { selfTestToolchain, type SelfTestResult } from "./self-test/self-test-toolchain.js";
+import { llamaTools, type LlamaToolName } from "./tools.js";
+
+export type { LlamaCppBuild } from "./build-llama-cpp.js";
 
 export interface EnsureLlamaCppParams {
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** `pipeline setup --without amx`: from now on, this CPU uses a build made without these extensions. */
+  without?: CpuFeature[];
 }
 
-/** What a finished build records beside its binaries. */
-export interface LlamaCppBuild {
-  commit: string;
-  tag: string;
-  npmPackage: string;
-  sourceDir: string;
-  binDir: string;
-  buildKey: string;
-  flags: string[];
-  patches: string[];
-  builtAt: string;
-  seconds: number;
+/** A build proven on this CPU: what it is, what its self-test measured, and what was turned off to get there. */
+export interface ProvenLlamaCppBuild extends LlamaCppBuild {
+  selfTest: SelfTestResult;
+  turnedOff: TurnedOff[];
 }
 
 const stage = "llama.cpp";
-const compileHint = "llama.cpp needs a C/C++ compiler, cmake and (ideally) ninja: on Debian, apt-get install build-essential cmake ninja-build";
+/** The self-test's switch: the tools fault on this extension until a build is made without it (any CPU). */
+export const simulateSigillEnv = "GGUF_PIPELINE_SIMULATE_SIGILL";
 
 /**
- * Makes sure the pinned llama.cpp is built: fetch the node-llama-cpp package from the npm registry,
- * clone the llama.cpp git bundle it carries, check the commit, and build the tools with CMake.
- * An existing build for the same pin, flags and CPU is reused without touching anything.
+ * Makes sure the pinned llama.cpp is built and proven on this CPU: build it (once per pin, flags and CPU), run the
+ * self-test on it (once per CPU), and when a tool dies of SIGILL there, build it again without the extension that
+ * faulted (found with gdb, or the most specific one the build uses) and test again. Only a build that passes is used;
+ * which one this CPU uses, and why, is kept beside the builds. An unchanged cache returns at once.
  */
-export async function* ensureLlamaCpp(params: EnsureLlamaCppParams = {}): AsyncGenerator<StageEvent, LlamaCppBuild> {
-  const layout = cacheLayout(params.env ? { env: params.env } : {});
-  const ready = await readBuild(layout);
-  if (ready) return ready;
+export async function* ensureLlamaCpp(params: EnsureLlamaCppParams = {}): AsyncGenerator<StageEvent, ProvenLlamaCppBuild> {
+  const env = params.env ?? process.env;
+  const simulate = simulatedFeature(env);
+  const base = cacheLayout({ env });
+  const choice = await readCpuChoice(base.cpuChoiceFile);
+  const asked = (params.without ?? []).filter((f) => !choice.turnedOff.some((t) => t.feature === f));
+  for (const feature of asked) choice.turnedOff.push({ feature, why: `asked for: pipeline setup --without ${feature}`, at: new Date().toISOString() });
+  for (;;) {
+    const layout = cacheLayout({ env, without: choice.turnedOff.map((t) => t.feature) });
+    const build = (await readBuild(layout)) ?? (yield* underLock(layout, `build-${layout.buildKey}`, params.signal, async function* () {
+      return (await readBuild(layout)) ?? (yield* buildLlamaCpp({ layout, ...(params.signal ? { signal: params.signal } : {}) }));
+    }));
+    const proven = await readSelfTest(layout.selfTestFile, simulate);
+    const selfTest = proven?.passed ? proven : yield* underLock(layout, `self-test-${layout.buildKey}`, params.signal, () => runSelfTest(layout, build, simulate, params.signal));
+    if (selfTest.passed) {
+      if (asked.length > 0 || choice.buildKey !== layout.buildKey) await writeCpuChoice(base.cpuChoiceFile, { ...choice, buildKey: layout.buildKey });
+      return { ...build, selfTest, turnedOff: choice.turnedOff };
+    }
+    const off = yield* nextFeatureToTurnOff(selfTest, choice, layout, params.signal);
+    choice.turnedOff.push(off);
+    await writeCpuChoice(base.cpuChoiceFile, choice);
+    yield { type: "log", stage, level: "warn", message: `${off.why}: building llama.cpp again without ${switchableFeatures[off.feature].label}` };
+  }
+}
 
-  const lock = await acquireLock({
-    path: join(layout.locks, `build-${layout.buildKey}`),
-    ...(params.signal ? { signal: params.signal } : {}),
-  });
+async function* runSelfTest(layout: CacheLayout, build: LlamaCppBuild, simulate: CpuFeature | undefined, signal: AbortSignal | undefined): AsyncGenerator<StageEvent, SelfTestResult> {
+  const again = await readSelfTest(layout.selfTestFile, simulate);
+  if (again?.passed) return again;
+  yield { type: "start", stage: "self-test", title: `Self-test of llama.cpp ${build.commit.slice(0, 8)}${layout.without.length ? ` without ${layout.without.join(", ")}` : ""} on this CPU` };
+  const tools = Object.fromEntries(Object.entries(llamaTools).map(([name, bin]) => [name, join(build.binDir, bin)])) as Record<LlamaToolName, string>;
+  const result = yield* selfTestToolchain({ tools, dir: join(layout.buildDir, "self-test"), without: layout.without, ...(simulate ? { simulate } : {}), ...(signal ? { signal } : {}) });
+  await writeSelfTest(layout.selfTestFile, simulate, result);
+  const title = result.passed ? `Self-test passed: ${result.checks.length} checks against F32 in ${result.seconds.toFixed(1)} s` : `Self-test FAILED: ${result.failure ?? "unknown"}`;
+  yield { type: "done", stage: "self-test", title, seconds: result.seconds, cached: false };
+  return result;
+}
+
+/** After a failed self-test: the extension to build without next, or the one line that says nothing is left to try. */
+async function* nextFeatureToTurnOff(result: SelfTestResult, choice: CpuChoice, layout: CacheLayout, signal: AbortSignal | undefined): AsyncGenerator<StageEvent, TurnedOff> {
+  const crash = result.crash;
+  const hint = "run `pipeline doctor` for the self-test's figures, and report it with them";
+  if (!crash || crash.signal !== "SIGILL") {
+    throw new ToolchainError({ file: layout.buildDir, message: `llama.cpp failed its self-test on this CPU: ${result.failure ?? "unknown"}`, hint });
+  }
+  if (!crash.simulated) yield { type: "progress", stage: "self-test", message: `${crash.tool} was killed by SIGILL: looking for the instruction it stopped on (gdb)` };
+  const blamed = await blameFeature({ crash, features: result.features, exclude: choice.turnedOff.map((t) => t.feature), cwd: join(layout.buildDir, "self-test"), ...(signal ? { signal } : {}) });
+  if (!blamed) {
+    const tried = choice.turnedOff.map((t) => switchableFeatures[t.feature].label).join(", ");
+    throw new ToolchainError({ file: layout.buildDir, message: `llama.cpp crashes on this CPU (${crash.tool} killed by SIGILL in its self-test)${tried ? ` even built without ${tried}` : ""}, and no other extension is left to build without`, hint });
+  }
+  return { feature: blamed.feature, why: `${crash.tool} was killed by SIGILL in the self-test (${blamed.evidence})`, at: new Date().toISOString() };
+}
+
+async function* underLock<T>(layout: CacheLayout, name: string, signal: AbortSignal | undefined, body: () => AsyncGenerator<StageEvent, T>): AsyncGenerator<StageEvent, T> {
+  const lock = await acquireLock({ path: join(layout.locks, name), ...(signal ? { signal } : {}) });
   try {
-    const again = await readBuild(layout);
-    if (again) return again;
-    return yield* build(layout, params.signal);
+    return yield* body();
   } finally {
     await lock.release();
   }
 }
 
-async function readBuild(layout: CacheLayout): Promise<LlamaCppBuild | undefined> {
-  try {
-    const build = JSON.parse(await readFile(layout.buildMarker, "utf8")) as LlamaCppBuild;
-    const missing = Object.values(llamaTools).filter((tool) => !existsSync(join(build.binDir, tool)));
-    return missing.length === 0 ? build : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function* build(layout: CacheLayout, signal: AbortSignal | undefined): AsyncGenerator<StageEvent, LlamaCppBuild> {
-  const pin = readPin();
-  const started = Date.now();
-  const sig = signal ? { signal } : {};
-  yield { type: "start", stage, title: `Building llama.cpp ${pin.source.llamaCppCommit.slice(0, 8)} (first run only, ~5 min)` };
-
-  if (!existsSync(join(layout.sourceDir, "CMakeLists.txt"))) {
-    await mkdir(layout.downloads, { recursive: true });
-    const spec = `${pin.source.npmPackage}@${pin.source.version}`;
-    const tarball = join(layout.downloads, `${pin.source.npmPackage}-${pin.source.version}.tgz`);
-    if (!existsSync(tarball)) {
-      yield { type: "progress", stage, message: `npm pack ${spec}` };
-      // npm checks the tarball against the registry's integrity hash. It lands in a private folder and is renamed
-      // when complete, so an interrupted download is never taken for the real thing.
-      const packDir = join(layout.downloads, `pack-${process.pid}`);
-      await rm(packDir, { recursive: true, force: true });
-      await mkdir(packDir, { recursive: true });
-      yield* lines(runTool({ tool: "npm pack", command: "npm", args: ["pack", spec, "--pack-destination", packDir, "--silent"], ...sig }));
-      await rename(join(packDir, `${pin.source.npmPackage}-${pin.source.version}.tgz`), tarball);
-      await rm(packDir, { recursive: true, force: true });
-    }
-    const unpack = join(layout.downloads, `unpack-${process.pid}`);
-    await rm(unpack, { recursive: true, force: true });
-    await mkdir(unpack, { recursive: true });
-    yield { type: "progress", stage, message: `extracting ${pin.source.bundle}` };
-    yield* lines(runTool({ tool: "tar", command: "tar", args: ["-xzf", tarball, "-C", unpack, `package/${pin.source.bundle}`], ...sig }));
-    const bundle = join(unpack, "package", pin.source.bundle);
-    const cloneTmp = `${layout.sourceDir}.tmp-${process.pid}`;
-    await rm(cloneTmp, { recursive: true, force: true });
-    yield { type: "progress", stage, message: "cloning the llama.cpp bundle" };
-    yield* lines(runTool({ tool: "git clone", command: "git", args: ["clone", "--quiet", bundle, cloneTmp], ...sig }));
-    const head = (await runToolToEnd({ tool: "git rev-parse", command: "git", args: ["-C", cloneTmp, "rev-parse", "HEAD"], ...sig })).lines.join("").trim();
-    if (head !== pin.source.llamaCppCommit) {
-      throw new ToolchainError({
-        file: join("native", "pin.json"),
-        message: `${spec} carries llama.cpp ${head}, but the pin says ${pin.source.llamaCppCommit}`,
-        hint: "update source.llamaCppCommit in native/pin.json together with the version",
-      });
-    }
-    for (const patch of readPatches(pin)) {
-      yield { type: "progress", stage, message: `applying ${patch.path.split("/").pop()}` };
-      yield* lines(runTool({ tool: "git apply", command: "git", args: ["-C", cloneTmp, "apply", "--whitespace=nowarn", patch.path], ...sig, hint: "the patch no longer applies to this llama.cpp: update or drop it in native/pin.json" }));
-    }
-    await rm(unpack, { recursive: true, force: true });
-    await rm(layout.sourceDir, { recursive: true, force: true });
-    await rename(cloneTmp, layout.sourceDir);
-  }
-
-  const hasNinja = await which("ninja");
-  yield { type: "progress", stage, message: "cmake configure" };
-  yield* lines(
-    runTool({
-      tool: "cmake",
-      command: "cmake",
-      args: [
-        "-S",
-        layout.sourceDir,
-        "-B",
-        layout.buildDir,
-        ...(hasNinja ? ["-G", "Ninja"] : []),
-        `-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`,
-        ...pin.cmake.flags,
-      ],
-      ...sig,
-      hint: compileHint,
-    }),
-  );
-  const jobs = String(availableParallelism());
-  for await (const line of linesOf(
-    runTool({ tool: "cmake --build", command: "cmake", args: ["--build", layout.buildDir, "--target", ...pin.cmake.targets, "-j", jobs], ...sig, hint: compileHint }),
-  )) {
-    // Ninja prints "[12/345] Building CXX object ...", make prints "[ 40%] Building ...".
-    const ninja = /^\[(\d+)\/(\d+)\]\s*(.*)$/.exec(line);
-    const make = /^\[\s*(\d+)%\]\s*(.*)$/.exec(line);
-    if (ninja) yield { type: "progress", stage, message: `[${ninja[1]}/${ninja[2]}] ${shorten(ninja[3] ?? "")}`, ratio: Number(ninja[1]) / Number(ninja[2]) };
-    else if (make) yield { type: "progress", stage, message: `[${make[1]}%] ${shorten(make[2] ?? "")}`, ratio: Number(make[1]) / 100 };
-  }
-  const binDir = join(layout.buildDir, "bin");
-  const present = new Set(await readdir(binDir).catch(() => []));
-  const missing = Object.values(llamaTools).filter((tool) => !present.has(tool));
-  if (missing.length > 0) {
-    throw new ToolchainError({ message: `the llama.cpp build did not produce ${missing.join(", ")}`, hint: "check native/pin.json targets and flags", file: binDir });
-  }
-  const result: LlamaCppBuild = {
-    commit: pin.source.llamaCppCommit,
-    tag: pin.source.llamaCppTag,
-    npmPackage: `${pin.source.npmPackage}@${pin.source.version}`,
-    sourceDir: layout.sourceDir,
-    binDir,
-    buildKey: layout.buildKey,
-    flags: [`-DCMAKE_BUILD_TYPE=${pin.cmake.buildType}`, ...pin.cmake.flags],
-    patches: pin.patches ?? [],
-    builtAt: new Date().toISOString(),
-    seconds: Math.round((Date.now() - started) / 1000),
-  };
-  await writeFile(`${layout.buildMarker}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
-  await rename(`${layout.buildMarker}.tmp`, layout.buildMarker);
-  yield { type: "done", stage, title: `llama.cpp built in ${result.seconds} s`, seconds: result.seconds, cached: false };
-  return result;
-}
-
-async function* lines(gen: AsyncGenerator<string, unknown>): AsyncGenerator<StageEvent> {
-  for await (const line of linesOf(gen)) yield { type: "progress", stage, message: shorten(line) };
-}
-
-async function which(command: string): Promise<boolean> {
-  const path = process.env.PATH ?? "";
-  return path.split(":").some((dir) => dir && existsSync(join(dir, command)));
-}
-
-function shorten(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+/** The switch's value, checked: a misspelt extension is an error, not a test that proves nothing. */
+export function simulatedFeature(env: NodeJS.ProcessEnv): CpuFeature | undefined {
+  const value = env[simulateSigillEnv];
+  if (!value) return undefined;
+  if (isCpuFeature(value)) return value;
+  throw new ToolchainError({ message: `${simulateSigillEnv}=${value} names no instruction-set extension`, hint: `use one of ${Object.keys(switchableFeatures).join(", ")}, or unset it` });
 }

@@ -1,9 +1,13 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { runToolToEnd, ToolchainError, type StageEvent } from "@gguf-pipeline/core";
-import { ensureLlamaCpp } from "./ensure-llama-cpp.js";
+import { ToolchainError, type StageEvent } from "@gguf-pipeline/core";
+import { cacheLayout } from "./cache-layout.js";
+import type { CpuFeature } from "./cpu/cpu-features.js";
+import { ensureLlamaCpp, simulatedFeature } from "./ensure-llama-cpp.js";
 import { ensurePythonEnv } from "./ensure-python-env.js";
 import { llamaScripts, llamaTools, type LlamaScriptName, type LlamaToolName, type Toolchain } from "./tools.js";
+import { proveUserToolchain } from "./user/prove-user-toolchain.js";
+import { userCommit } from "./user/user-commit.js";
 
 /** A llama.cpp the user brings instead of the managed build. */
 export interface ToolchainOverride {
@@ -20,6 +24,8 @@ export interface EnsureToolchainParams {
   env?: NodeJS.ProcessEnv;
   /** From the recipe's `toolchain`; the environment variables win over it. */
   override?: ToolchainOverride;
+  /** `pipeline setup --without amx`: the managed build, made without these extensions from now on (on this CPU). */
+  without?: CpuFeature[];
 }
 
 /** Environment variables a user sets to bring their own llama.cpp or Python. */
@@ -54,13 +60,25 @@ export async function* ensureToolchain(params: EnsureToolchainParams = {}): Asyn
     if (!llamaCppDir) {
       throw new ToolchainError({ message: `${toolchainEnv.binDir} is set but ${toolchainEnv.llamaCpp} is not`, hint: `set ${toolchainEnv.llamaCpp} to the llama.cpp source tree (for the converters)` });
     }
+    if (params.without?.length) {
+      throw new ToolchainError({ message: `--without builds the managed llama.cpp, but ${toolchainEnv.llamaCpp} (or the recipe's toolchain) points at your own`, hint: `rebuild your llama.cpp without it, or unset ${toolchainEnv.llamaCpp}` });
+    }
     const binDir = override.binDir ?? join(llamaCppDir, "build", "bin");
-    const toolchain = assemble({ source: "user", llamaCppDir, binDir, python, commit: await gitCommit(llamaCppDir) });
+    const memoDir = userMemoDir(params.env);
+    const toolchain = assemble({ source: "user", llamaCppDir, binDir, python, commit: await userCommit({ llamaCppDir, memoDir }) });
     assertComplete(toolchain);
-    return toolchain;
+    const simulate = simulatedFeature(params.env ?? process.env);
+    const proven = yield* proveUserToolchain({ toolchain, memoDir, ...(simulate ? { simulate } : {}), ...(params.signal ? { signal: params.signal } : {}) });
+    return { ...toolchain, proof: { features: proven.features, turnedOff: [], selfTestAt: proven.at } };
   }
-  const build = yield* ensureLlamaCpp(common);
-  return assemble({ source: "managed", llamaCppDir: build.sourceDir, binDir: build.binDir, python, commit: build.commit });
+  const build = yield* ensureLlamaCpp({ ...common, ...(params.without ? { without: params.without } : {}) });
+  const toolchain = assemble({ source: "managed", llamaCppDir: build.sourceDir, binDir: build.binDir, python, commit: build.commit });
+  return { ...toolchain, proof: { buildKey: build.buildKey, features: build.selfTest.features, turnedOff: build.turnedOff.map((t) => ({ feature: t.feature, why: t.why })), selfTestAt: build.selfTest.at } };
+}
+
+/** Where answers about a user's own llama.cpp are kept (its commit, converter, self-test), by its files' identities. */
+export function userMemoDir(env?: NodeJS.ProcessEnv): string {
+  return join(cacheLayout(env ? { env } : {}).root, "user-toolchains");
 }
 
 export function assemble(params: Omit<Toolchain, "tools" | "scripts">): Toolchain {
@@ -82,13 +100,5 @@ export function assertComplete(toolchain: Toolchain): void {
         hint: `build it (cmake --build build --target ${path.split("/").pop()}) or set ${toolchainEnv.binDir}`,
       });
     }
-  }
-}
-
-async function gitCommit(dir: string): Promise<string> {
-  try {
-    return (await runToolToEnd({ tool: "git", command: "git", args: ["-C", dir, "rev-parse", "HEAD"] })).lines.join("").trim();
-  } catch {
-    return "unknown";
   }
 }

@@ -37,4 +37,16 @@ export interface Toolchain {
   commit: string;
   tools: Record<LlamaToolName, string>;
   scripts: Record<LlamaScriptName, string>;
+  /** How the build was proven on this CPU: its self-test, what it uses, and what was turned off and why. */
+  proof?: ToolchainProof;
+}
+
+export interface ToolchainProof {
+  /** The managed build's key (it names what the build is made without). */
+  buildKey?: string;
+  /** What ggml says the build uses: `AVX2`, `AVX512`, `AMX_INT8`, … */
+  features: string[];
+  turnedOff: { feature: string; why: string }[];
+  /** When its self-test passed on this CPU. */
+  selfTestAt: string;
 }

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { gguf } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "@gguf-pipeline/core";
-import { defaultCalibrationText, findQuantType, ggmlTypeNames, parseKld, quantAliases, quantTypes } from "@gguf-pipeline/quantize";
+import { parseKld, type RunReport } from "@gguf-pipeline/core";
+import { defaultCalibrationText, findQuantType, ggmlTypeNames, quantAliases, quantTypes } from "@gguf-pipeline/quantize";
 import { cli, cliBin, jsonEvents, listTree, makeTinyModel, repoRoot, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
 const sha = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");

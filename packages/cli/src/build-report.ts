@@ -19,6 +19,9 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
     tools: {
       llamaCppCommit: toolchain.commit,
       llamaCppSource: toolchain.source === "managed" ? `${described.llamaCpp.npmPackage} (${toolchain.llamaCppDir})` : toolchain.llamaCppDir,
+      ...(toolchain.proof
+        ? { llamaCppBuild: { ...(toolchain.proof.buildKey ? { key: toolchain.proof.buildKey } : {}), uses: toolchain.proof.features, without: toolchain.proof.turnedOff.map((t) => t.feature) } }
+        : {}),
       python: described.python.version ?? "unknown",
       packages: described.python.packages ?? {},
       pipeline: await pipelineVersion(),
@@ -41,8 +44,9 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
     ...(ctx.published ? { published: ctx.published } : {}),
   };
   // An earlier recipe's outputs stay where they are, but they are named, so nobody takes them for this run's.
-  // The Ollama publish's Modelfile folders are its own output, not another recipe's.
-  const made = new Set([...report.artifacts.map((a) => a.path), "report.json", ...(prepared.loaded.recipe.publish?.ollama ? ["ollama"] : [])]);
+  // The publish's own folders (Ollama's Modelfiles, a Hub commit written locally) are its output, not another recipe's.
+  const hubFolder = prepared.loaded.recipe.publish?.hf?.folder;
+  const made = new Set([...report.artifacts.map((a) => a.path), "report.json", ...(prepared.loaded.recipe.publish?.ollama ? ["ollama"] : []), ...(hubFolder ? [hubFolder] : [])]);
   const otherFiles = (await readdir(prepared.loaded.outDir).catch(() => [])).filter((f) => !f.startsWith(".") && !made.has(f)).sort();
   if (otherFiles.length > 0) report.otherFiles = otherFiles;
   return report;

@@ -14,8 +14,12 @@ export async function checkPublishAccess(params: { prepared: PreparedRecipe; env
     const hubUrl = hubEndpoint(params.env);
     const accessToken = params.env.HF_TOKEN;
     const repos = [publish.hf.repo, ...(publish.hf.adapterRepo ? [publish.hf.adapterRepo] : [])];
-    const { user } = await checkHubAccess({ hubUrl, accessToken, repos, ...(params.signal ? { signal: params.signal } : {}) });
-    access.hf = { hubUrl, accessToken: accessToken ?? "", user };
+    // Written into a folder, not sent: no token, no server.
+    if (publish.hf.folder) access.hf = { hubUrl, accessToken: "" };
+    else {
+      const { user } = await checkHubAccess({ hubUrl, accessToken, repos, ...(params.signal ? { signal: params.signal } : {}) });
+      access.hf = { hubUrl, accessToken: accessToken ?? "", user };
+    }
   }
   const ollama = publish?.ollama;
   if (ollama) {

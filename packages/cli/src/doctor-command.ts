@@ -23,6 +23,7 @@ export function formatDoctor(d: DoctorOutput): string[] {
     `llama.cpp   ${d.llamaCpp.commit}${d.llamaCpp.tag ? ` (${d.llamaCpp.tag})` : ""} — ${d.source === "managed" ? `pinned via ${d.llamaCpp.npmPackage}` : "your own tree"}`,
     `  source    ${d.llamaCpp.sourceDir}`,
     `  build     ${d.llamaCpp.binDir}${d.llamaCpp.flags ? `  [${d.llamaCpp.flags.join(" ")}]` : ""}`,
+    ...formatCpu(d),
     ...d.tools.map((t) => `  ${mark(t.present)} ${t.name.padEnd(22)} ${t.path}${t.version ? `  (version ${t.version})` : ""}`),
     ...d.scripts.map((t) => `  ${mark(t.present)} ${t.name.padEnd(22)} ${t.path}`),
     `python      ${d.python.path}${d.python.version ? ` (${d.python.version})` : ""}  ${d.python.ready ? "" : "NOT CREATED"}`,
@@ -35,6 +36,22 @@ export function formatDoctor(d: DoctorOutput): string[] {
     for (const p of d.problems) lines.push(`  - ${p.what}`, `    fix: ${p.fix}`);
   }
   return lines;
+}
+
+/** The CPU, what the build uses of it, its self-test here, and what was turned off and why. */
+function formatCpu(d: DoctorOutput): string[] {
+  const t = d.selfTest;
+  const lines = [`  cpu       ${d.cpu.model} (${d.cpu.extensions.join(" ") || "no extensions listed"})`];
+  if (t?.systemInfo) lines.push(`  uses      ${t.features.filter((f) => f !== "SSE3" && f !== "SSSE3").join(" ")}  (ggml's system_info)`);
+  for (const off of d.turnedOff) lines.push(`  without   ${off.feature}: ${off.why} (${off.at.slice(0, 10)})`);
+  if (!t) lines.push("  self-test not run on this CPU yet");
+  else if (t.passed) lines.push(`  self-test passed ${t.at.slice(0, 19).replace("T", " ")}: ${t.checks.map((c) => `${c.name} ${round(c.value)}`).join(", ")}`);
+  else lines.push(`  self-test FAILED ${t.at.slice(0, 19).replace("T", " ")}: ${t.failure ?? "unknown"}`);
+  return lines;
+}
+
+function round(value: number): string {
+  return Math.abs(value) >= 0.01 || value === 0 ? String(Number(value.toFixed(4))) : value.toExponential(1);
 }
 
 /** The test servers' binaries: built from the Go module proxy by the end-to-end setup, needed only for tests. */

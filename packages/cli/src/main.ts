@@ -1,6 +1,7 @@
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { CanceledError, formatBytes, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
-import { ensureToolchain } from "@gguf-pipeline/native";
+import { CanceledError, formatBytes, IllegalInstructionError, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
+import { ensureToolchain, explainIllegalInstruction, isCpuFeature, switchableFeatures, type CpuFeature } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
 import { doctorCommand, formatDoctor } from "./doctor-command.js";
 import { UsageError } from "./errors.js";
@@ -13,6 +14,7 @@ import { runParts } from "./steps/run-steps.js";
 import { renderSteps, type OutputMode } from "./render-events.js";
 import { formatReport, reportCommand } from "./report-command.js";
 import { formatValidation } from "./format-validation.js";
+import { formatWhere } from "./format-where.js";
 import { runCommand } from "./run-command.js";
 import { pipelineVersion } from "./pipeline-version.js";
 import { validateCommand } from "./validate-command.js";
@@ -36,7 +38,9 @@ export const usage = `usage: pipeline <command> [options]
   inspect --check FILE.gguf [--smoke] [--json] structural checks (bounds, size, tokenizer, file type...), and with
                                                --smoke a generation through its chat template; exit 1 if any fails
   doctor [--json]                              tools, versions, llama.cpp commit, Python env, what is missing
-  setup                                        build llama.cpp and create the Python env now (first run does it too)
+  setup [--without EXT,...]                    build llama.cpp, prove it on this CPU (its self-test) and create the Python
+                                               env now (the first run does it too); --without amx|avx512|… builds it
+                                               without those instruction-set extensions from now on
 
 exit codes: 0 ok, 1 a stage failed, 2 bad recipe or usage, 130 interrupted`;
 
@@ -92,6 +96,7 @@ export async function main(params: MainParams): Promise<number> {
           formatHubPlan(result.report.published.hf).forEach((line) => out(line));
         }
         for (const tag of result.report.published?.ollama?.tags ?? []) out(`ollama  ${tag.tag} → ${tag.folder}${tag.created ? ", created" : ""}${tag.pushed ? ", pushed" : ""}`);
+        if (!json) ["", ...formatWhere({ report: result.report, outDir: dirname(result.reportPath), reportPath: result.reportPath })].forEach((line) => out(line));
         return 0;
       }
       case "publish": {
@@ -165,10 +170,11 @@ export async function main(params: MainParams): Promise<number> {
         return result.problems.length === 0 ? 0 : 1;
       }
       case "setup": {
+        const without = parseWithout(values.without ?? []);
         await renderSteps({
           mode,
           ctx: {},
-          steps: [{ title: "Toolchain: llama.cpp and the converters' Python env", run: async (_c, emit) => void (await drain(ensureToolchain({ signal: params.signal }), emit)) }],
+          steps: [{ title: "Toolchain: llama.cpp and the converters' Python env", run: async (_c, emit) => void (await drain(ensureToolchain({ signal: params.signal, ...(without.length ? { without } : {}) }), emit)) }],
         });
         return 0;
       }
@@ -177,7 +183,7 @@ export async function main(params: MainParams): Promise<number> {
     }
   } catch (error) {
     // An abort can surface as a plain AbortError from a stream (hashing), not only as our CanceledError.
-    return report(params.signal.aborted && !(error instanceof PipelineError) ? new CanceledError() : error, { err, out, json });
+    return report(params.signal.aborted && !(error instanceof PipelineError) ? new CanceledError() : error, { err, out, json, signal: params.signal });
   }
 }
 
@@ -194,6 +200,7 @@ const cliOptions = {
   "dry-run": { type: "boolean" },
   only: { type: "string" },
   matrix: { type: "boolean" },
+  without: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -223,7 +230,24 @@ function usageErrorOf(error: unknown): UsageError {
   return new UsageError((message ?? "bad arguments").split("\n")[0] ?? "bad arguments");
 }
 
-function report(error: unknown, io: { err: (line: string) => void; out: (line: string) => void; json: boolean }): number {
+/** `--without amx,avx512`: known extensions only, said back with the ones there are. */
+function parseWithout(values: string[]): CpuFeature[] {
+  const names = values.flatMap((v) => v.split(",")).map((v) => v.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.find((n) => !isCpuFeature(n));
+  if (unknown !== undefined) throw new UsageError(`--without: unknown instruction-set extension "${unknown}"`, `one of ${Object.keys(switchableFeatures).join(", ")}`);
+  return names.filter(isCpuFeature);
+}
+
+async function report(error: unknown, io: { err: (line: string) => void; out: (line: string) => void; json: boolean; signal: AbortSignal }): Promise<number> {
+  if (error instanceof IllegalInstructionError) {
+    // Never one failure among others: the toolchain does not run on this CPU, and the line says how to rebuild it.
+    const explained = await explainIllegalInstruction({ error, signal: io.signal }).catch(() => undefined);
+    const message = explained?.message ?? error.message;
+    const hint = explained?.hint ?? "pipeline doctor shows what the build uses; pipeline setup --without <extension> rebuilds without it";
+    io.err(`error: ${message} — ${hint}`);
+    if (io.json) io.out(JSON.stringify({ type: "error", exitCode: 1, message, hint, signal: "SIGILL", tool: error.tool, ...(error.file ? { file: error.file } : {}), ...(explained?.feature ? { feature: explained.feature } : {}) }));
+    return 1;
+  }
   if (error instanceof CanceledError) {
     io.err("interrupted: nothing was left under a final name; run it again to finish");
     if (io.json) io.out(JSON.stringify({ type: "error", exitCode: 130, message: "interrupted" }));

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { acquireLock, cacheRoot, PipelineError, removeOrphanPartials, sha256, writeReport, type Lock, type RunReport, type StageEvent } from "@gguf-pipeline/core";
-import { ensureToolchain, listConverterArchitectures, type Toolchain } from "@gguf-pipeline/native";
+import { ensureToolchain, listConverterArchitectures, userMemoDir, type Toolchain } from "@gguf-pipeline/native";
 import { buildReport } from "./build-report.js";
 import { checkPublishAccess } from "./check-publish-access.js";
 import { prepareRecipe } from "./prepare-recipe.js";
@@ -88,7 +88,7 @@ export async function* openRun(params: RunRecipeParams): AsyncGenerator<StageEve
           break;
         }
       }
-      return listConverterArchitectures({ toolchain: userToolchain, ...sig });
+      return listConverterArchitectures({ toolchain: userToolchain, memoDir: userMemoDir(env), ...sig });
     },
   });
   // A part of a fanned-out run never publishes: `gather` makes the whole, `publish` sends it.

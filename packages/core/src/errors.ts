@@ -70,6 +70,25 @@ export class ToolError extends PipelineError {
   }
 }
 
+/**
+ * A tool killed by SIGILL: its machine code holds an instruction this CPU does not run (a build tuned for another CPU),
+ * or one the CPU advertises but faulted on (ggml's AMX kernels on some Intel machines). Never one failure among others:
+ * the whole toolchain is suspect, so it ends the run with one line (see the CLI) instead of failing a quant or a check.
+ */
+export class IllegalInstructionError extends ToolError {
+  /** The program and arguments, so the fault can be looked at again (under gdb) or run by hand. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+
+  constructor(params: ConstructorParameters<typeof ToolError>[0] & { command: string; args: readonly string[]; cwd?: string }) {
+    super(params);
+    this.command = params.command;
+    this.args = params.args;
+    this.cwd = params.cwd;
+  }
+}
+
 /** The run was interrupted (SIGINT/SIGTERM or an aborted signal). */
 export class CanceledError extends PipelineError {
   constructor(params: { message?: string } = {}) {

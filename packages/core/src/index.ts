@@ -2,6 +2,7 @@ export * from "./embed-texts.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./format-bytes.js";
+export * from "./parse-kld.js";
 export * from "./run-tool.js";
 export * from "./suggest.js";
 export * from "./files/acquire-lock.js";

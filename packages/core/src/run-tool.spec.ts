@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CanceledError, ToolError } from "./errors.js";
+import { CanceledError, IllegalInstructionError, ToolError } from "./errors.js";
 import { headlineOf, runToolToEnd } from "./run-tool.js";
 
 describe("headlineOf", () => {
@@ -39,6 +39,13 @@ describe("runTool interrupted", () => {
     const error = (await runToolToEnd({ tool: "sh", command: "sh", args: ["-c", "kill -KILL $$"], signal: new AbortController().signal }).catch((e: unknown) => e)) as ToolError;
     expect(error).toBeInstanceOf(ToolError);
     expect(error.message).toBe("sh failed (killed by SIGKILL: out of memory?): it printed nothing");
+  });
+
+  it("should make a tool killed by SIGILL an IllegalInstructionError that keeps the command to look at it again", async () => {
+    const error = (await runToolToEnd({ tool: "sh", command: "sh", args: ["-c", "kill -ILL $$"], file: "x.gguf" }).catch((e: unknown) => e)) as IllegalInstructionError;
+    expect(error).toBeInstanceOf(IllegalInstructionError);
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error).toMatchObject({ tool: "sh", signal: "SIGILL", command: "sh", args: ["-c", "kill -ILL $$"], file: "x.gguf", message: "sh was killed by SIGILL (an illegal instruction)" });
   });
 
   it("should be the tool's failure when only the tool was signalled", async () => {

@@ -1,5 +1,5 @@
 import { execa, ExecaError } from "execa";
-import { CanceledError, ToolchainError, ToolError } from "./errors.js";
+import { CanceledError, IllegalInstructionError, ToolchainError, ToolError } from "./errors.js";
 
 export interface RunToolParams {
   /** Short name for messages and errors, e.g. `convert_hf_to_gguf.py`. */
@@ -84,6 +84,20 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
     }
     if (error instanceof ExecaError) {
       if (error.isCanceled || params.signal?.aborted || (await interruptedWithTheRun(error, params.signal))) throw new CanceledError({ message: `${params.tool} was interrupted` });
+      if (error.signal === "SIGILL") {
+        throw new IllegalInstructionError({
+          tool: params.tool,
+          message: `${params.tool} was killed by SIGILL (an illegal instruction)`,
+          signal: error.signal,
+          stderrTail: tail.join("\n"),
+          canceled: false,
+          command: params.command,
+          args: params.args,
+          ...(params.cwd ? { cwd: params.cwd } : {}),
+          ...(params.file ? { file: params.file } : {}),
+          cause: error,
+        });
+      }
       throw new ToolError({
         tool: params.tool,
         message: `${params.tool} failed (${how(error)}): ${headlineOf(tail, lines) ?? "it printed nothing"}`,

@@ -5,6 +5,7 @@ export * from "./hub/format-hub-plan.js";
 export * from "./hub/hub-endpoint.js";
 export * from "./hub/publish-to-hub.js";
 export * from "./hub/write-model-card.js";
+export * from "./hub/stage-hub-folder.js";
 export * from "./ollama/chat-template.js";
 export * from "./ollama/check-ollama-access.js";
 export * from "./ollama/format-ollama-plan.js";

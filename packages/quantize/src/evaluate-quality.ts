@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { arrayLength, ensureFreeSpace, hashFile, PipelineError, readGguf, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
+import { arrayLength, ensureFreeSpace, hashFile, parseKld, PipelineError, readGguf, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { countTokens } from "./count-tokens.js";
 import { QualityParseError, TextTooShortError } from "./errors.js";
@@ -161,15 +161,4 @@ export async function checkKldBase(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** The statistics block llama-perplexity prints with --kl-divergence. */
-export function parseKld(out: string): Pick<PerplexityQuality, "ppl" | "kldMean" | "kldP99" | "top1"> {
-  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
-  return {
-    ppl: num(/Mean PPL\(Q\)\s*:\s*([\d.]+)/),
-    kldMean: num(/Mean\s+KLD:\s*(-?[\d.]+)/),
-    kldP99: num(/99\.0%\s+KLD:\s*(-?[\d.]+)/),
-    top1: num(/Same top p:\s*([\d.]+)/),
-  };
 }

@@ -1,5 +1,5 @@
 import { availableParallelism, freemem } from "node:os";
-import { CanceledError, type Artifact, type StageEvent } from "@gguf-pipeline/core";
+import { CanceledError, IllegalInstructionError, type Artifact, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { LadderError } from "./errors.js";
 import { planConcurrency } from "./plan-concurrency.js";
@@ -51,6 +51,8 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
   const results: QuantizeOneOutput[] = [];
   const failures: { type: string; message: string }[] = [];
   let canceled: unknown;
+  // A tool killed by SIGILL means the toolchain does not run on this CPU: the ladder stops, the run ends on that line.
+  let illegal: IllegalInstructionError | undefined;
   const runJob = async (job: QuantJob, onToolsDone: () => void) => {
     const { imatrix, signal: _caller, ...rest } = params;
     const run = quantizeOne({ ...rest, job, threads, signal: stop.signal, onToolsDone, ...(job.useImatrix && imatrix ? { imatrix } : {}) });
@@ -64,6 +66,11 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
         push(next.value);
       }
     } catch (error) {
+      if (error instanceof IllegalInstructionError) {
+        illegal ??= error;
+        stop.abort();
+        return;
+      }
       if (error instanceof CanceledError || stop.signal.aborted) {
         canceled = error;
         return;
@@ -101,6 +108,7 @@ export async function* runLadder(params: RunLadderParams): AsyncGenerator<StageE
     }
     params.signal?.removeEventListener("abort", onAbort);
   }
+  if (illegal) throw illegal;
   if (canceled || params.signal?.aborted) throw canceled instanceof CanceledError ? canceled : new CanceledError();
   if (failures.length > 0) throw new LadderError(failures);
   // Report in the order the recipe lists them.

@@ -1,4 +1,4 @@
-import { cosine, embedTexts, ToolError } from "@gguf-pipeline/core";
+import { cosine, embedTexts, IllegalInstructionError, ToolError } from "@gguf-pipeline/core";
 
 export interface EmbeddingTestParams {
   file: string;
@@ -33,7 +33,7 @@ export async function embeddingTest(params: EmbeddingTestParams): Promise<Embedd
   try {
     ({ vectors } = await embedTexts({ file: params.file, embeddingTool: params.embeddingTool, texts: params.sentences, ctx: params.ctx, ...(params.signal ? { signal: params.signal } : {}) }));
   } catch (error) {
-    if (!(error instanceof ToolError)) throw error;
+    if (!(error instanceof ToolError) || error instanceof IllegalInstructionError) throw error;
     const cause = error.stderrTail.split("\n").find((l) => /error|failed/i.test(l)) ?? error.message;
     return { checks: [{ name: "smoke test", ok: false, fact: `llama-embedding failed: ${cause.replace(/^[\d.]+ [A-Z] /, "").trim().slice(0, 200)}` }], vectors: [] };
   }

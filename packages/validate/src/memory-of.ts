@@ -1,4 +1,4 @@
-import { estimateMemory, modelShape, readGguf, type MemoryAtContext } from "@gguf-pipeline/core";
+import { estimateMemory, IllegalInstructionError, modelShape, readGguf, type MemoryAtContext } from "@gguf-pipeline/core";
 import { fitParams } from "./fit-params.js";
 
 /** The contexts memory is shown at: 4k, 8k and 32k, capped at the model's own (or just its own when shorter). */
@@ -21,7 +21,11 @@ export async function memoryOf(params: { file: string; fitTool?: string; embeddi
   const out: MemoryAtContext[] = [];
   for (const ctx of memoryContexts(contextLength)) {
     const fitTool = params.fitTool;
-    const projected = fitTool ? await fitParams({ file: params.file, fitTool, ctx, ...(params.signal ? { signal: params.signal } : {}) }).catch(() => undefined) : undefined;
+    const projected = fitTool ? await fitParams({ file: params.file, fitTool, ctx, ...(params.signal ? { signal: params.signal } : {}) }).catch((error: unknown) => {
+          if (error instanceof IllegalInstructionError) throw error;
+          return undefined;
+        })
+      : undefined;
     // It prints whole MiB per buffer: below a MiB or so (a test model) it says 0, which is no projection.
     out.push({ ctx, ...(projected?.totalBytes ? { projectedBytes: projected.totalBytes } : {}), estimatedBytes: estimateMemory({ shape, ctx }).totalBytes });
   }

@@ -27,7 +27,7 @@ export const publishHubStep: RunStep = {
       settings,
       hubUrl: access.hubUrl,
       accessToken: access.accessToken,
-      quantizedBy: access.user,
+      ...(access.user ? { quantizedBy: access.user } : {}),
       ...(ctx.toolchain ? { toolchain: ctx.toolchain } : {}),
       ...(ctx.options.dryRun ? { dryRun: true } : {}),
       ...signalOf(ctx),

@@ -23,7 +23,8 @@ export interface RunOptions {
 
 /** What the publish steps were cleared to use before any work (checked in openRun): never printed, never stored. */
 export interface PublishAccess {
-  hf?: { hubUrl: string; accessToken: string; user: string };
+  /** user: the token's account, absent when publish.hf.folder writes the commit locally. */
+  hf?: { hubUrl: string; accessToken: string; user?: string };
   /** The Ollama server, when one is configured (publish.ollama.host or OLLAMA_HOST) and answered. */
   ollama?: { host?: string };
 }

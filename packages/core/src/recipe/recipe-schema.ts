@@ -233,6 +233,7 @@ export const recipeSchema = {
             baseModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$", maxLength: 96, description: "The Hub id of the model these files are made from (the card's base_model); default: the source's own id when its config.json names one." },
             adapterRepo: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$", maxLength: 96, description: "Unmerged GGUF adapters go to this repo (base_model_relation: adapter) instead of the model repo." },
             cardTemplate: { type: "string", minLength: 1, description: "A markdown file (relative to the recipe) that replaces the card's body; placeholders like {{repo}}, {{files_table}}, {{usage}}, {{provenance}}." },
+            folder: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$", maxLength: 64, description: "Write the commit into this folder of the output folder (as <folder>/<owner>/<name>/) instead of sending it: the model card, report.json, the license files and links to the model files, as the repo would hold them. Needs no token and no network; `pipeline publish` without it sends the same files." },
           },
         },
         ollama: {

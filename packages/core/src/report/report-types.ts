@@ -76,6 +76,8 @@ export interface StageTiming {
 export interface ToolVersions {
   llamaCppCommit: string;
   llamaCppSource: string;
+  /** The build the tools ran from, as proven on this CPU: its key, what ggml says it uses, what it is made without. */
+  llamaCppBuild?: { key?: string; uses: string[]; without: string[] };
   python: string;
   packages: Record<string, string>;
   pipeline: string;
@@ -136,6 +138,8 @@ export interface HubPublication {
   pullRequestUrl?: string;
   files: { path: string; action: "add" | "update" | "unchanged" | "delete"; bytes: number; sha256?: string }[];
   uploadedBytes: number;
+  /** Written into this folder (relative to the output folder) instead of sent: publish.hf.folder. */
+  folder?: string;
 }
 
 export interface OllamaPublication {

@@ -13,8 +13,9 @@ export function formatHubPlan(publications: HubPublication[]): string[] {
     const of = (action: string) => p.files.filter((f) => f.action === action);
     const send = [...of("add"), ...of("update")];
     const sendBytes = send.reduce((n, f) => n + f.bytes, 0);
-    lines.push(`  ${send.length} to upload (${formatBytes(sendBytes)}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`);
-    if (p.pullRequestUrl) lines.push(`  pull request ${p.pullRequestUrl}, ${formatBytes(p.uploadedBytes)} uploaded`);
+    if (!p.folder) lines.push(`  ${send.length} to upload (${formatBytes(sendBytes)}), ${of("unchanged").length} unchanged, ${of("delete").length} to delete`);
+    if (p.folder) lines.push(`  written to ${p.folder} in the output folder, as the repo would hold them (not sent)`);
+    else if (p.pullRequestUrl) lines.push(`  pull request ${p.pullRequestUrl}, ${formatBytes(p.uploadedBytes)} uploaded`);
     else if (p.commit) lines.push(`  commit ${p.commit.oid} ${p.commit.url}, ${formatBytes(p.uploadedBytes)} uploaded`);
     else lines.push(send.length || of("delete").length ? "  not committed (dry run)" : "  up to date: no commit");
   }

@@ -14,6 +14,7 @@ import type { RemoteState } from "./read-remote.js";
 import { repoTargets } from "./repo-targets.js";
 import type { RepoTarget } from "./repo-targets.js";
 import { repoTextFiles } from "./repo-text-files.js";
+import { stageHubFolder } from "./stage-hub-folder.js";
 import { createRetryingFetch, retryWarnings } from "../http/retrying-fetch.js";
 import type { RetryNotice } from "../http/retrying-fetch.js";
 import type { RetryPolicy } from "../http/retry-delay.js";
@@ -54,7 +55,8 @@ const stage = "publish-hf";
 export async function* publishToHub(params: PublishToHubParams): AsyncGenerator<StageEvent, HubPublication[]> {
   const started = Date.now();
   const targets = repoTargets({ settings: params.settings, artifacts: params.report.artifacts });
-  yield { type: "start", stage, title: `${params.dryRun ? "Plan the publish to" : "Publish to"} ${targets.map((t) => t.repo).join(" and ")}` };
+  const verb = params.settings.folder ? "Write the commit to" : params.dryRun ? "Plan the publish to" : "Publish to";
+  yield { type: "start", stage, title: `${verb} ${targets.map((t) => t.repo).join(" and ")}` };
   const publications: HubPublication[] = [];
   for (const target of targets) publications.push(yield* publishRepo(params, target));
   const seconds = (Date.now() - started) / 1000;
@@ -71,6 +73,11 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
   const clash = texts.find((t) => parts.some((p) => p.artifact.path === t.path));
   if (clash) throw new PublishError({ message: `the run has a file named ${clash.path}, which the publish writes itself`, exitCode: 2, file: clash.path, repo: target.repo, hint: "leave it out with publish.hf.files" });
   const local: LocalFile[] = [...parts.map((p): LocalFile => ({ path: p.artifact.path, bytes: p.artifact.bytes, sha256: p.artifact.sha256, source: { kind: "file", file: p.file } })), ...texts];
+  if (params.settings.folder) {
+    const staged = await stageHubFolder({ outDir: params.outDir, folder: params.settings.folder, repo: target.repo, hubUrl: params.hubUrl, branch, files: local });
+    yield { type: "progress", stage, message: `${target.repo}: ${local.length} files written to ${staged.folder ?? ""} (not sent)` };
+    return staged;
+  }
   const notices: RetryNotice[] = [];
   const fetch = createRetryingFetch({ onRetry: (n) => notices.push(n), ...(params.fetch ? { fetch: params.fetch } : {}), ...(params.retry ? { policy: params.retry } : {}), ...signal });
   const read = () => readRemote({ hubUrl: params.hubUrl, accessToken: params.accessToken, repo: target.repo, branch, paths: local.map((f) => f.path), fetch });
@@ -167,6 +174,7 @@ function planLine(plan: PlannedFile[]): string {
 }
 
 function summary(p: HubPublication): string {
+  if (p.folder) return `${p.repo}: written to ${p.folder} (not sent)`;
   if (p.pullRequestUrl) return `${p.repo}: pull request ${p.pullRequestUrl} (${formatBytes(p.uploadedBytes)} uploaded)`;
   if (p.commit) return `${p.repo}: commit ${p.commit.oid.slice(0, 12)} (${formatBytes(p.uploadedBytes)} uploaded)`;
   return p.files.some((f) => f.action !== "unchanged") ? `${p.repo}: planned, nothing sent` : `${p.repo}: up to date, no commit`;

@@ -1,0 +1,276 @@
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
+
+export interface WriteProbeModelParams {
+  /** Where the F32 GGUF goes. */
+  file: string;
+  /** Seed of the weights (the same seed gives the same bytes). */
+  seed?: number;
+}
+
+export interface ProbeModel {
+  file: string;
+  parameters: number;
+}
+
+/**
+ * The shape of the self-test model: every matrix is a multiple of 256 wide (QK_K, so K-quants and IQ types apply to
+ * every tensor instead of falling back) and of 32 tall (TILE_N*2, so ggml's AMX kernels take them, as they would a
+ * real model's); two layers, grouped-query attention. 1.6 M weights: every tool runs in well under a second.
+ */
+const shape = { embd: 256, heads: 4, headsKv: 2, layers: 2, ff: 512, ctx: 512 } as const;
+const headDim = shape.embd / shape.heads;
+
+/** Words the vocabulary spells with its own pieces (letters and common pairs, SentencePiece style). */
+export const probeWords = ["the", "model", "runs", "on", "every", "machine", "and", "its", "tools", "agree", "with", "one", "another", "when", "quantized", "weights", "meet", "a", "prompt", "in", "light", "of", "small", "numbers", "that", "stay", "close", "to", "reference", "values", "today"] as const;
+
+/**
+ * Writes a small Llama-architecture GGUF with seeded random F32 weights and a SentencePiece-style vocabulary of its
+ * own (control tokens, 256 byte pieces, letters and pairs): a model every llama.cpp tool loads, made without Python
+ * or a download, so the toolchain can be proven right after it is built. Its logits have a spread of a few units,
+ * so a wrong kernel shows as a large KL divergence, not a rounding.
+ */
+export async function writeProbeModel(params: WriteProbeModelParams): Promise<ProbeModel> {
+  const vocab = probeVocabulary();
+  const random = normalFrom(params.seed ?? 20261206);
+  const tensors = tensorList(vocab.tokens.length);
+  const metadata: [string, Value][] = [
+    ["general.architecture", str("llama")],
+    ["general.name", str("gguf-pipeline toolchain self-test")],
+    ["general.file_type", u32(0)],
+    ["llama.context_length", u32(shape.ctx)],
+    ["llama.embedding_length", u32(shape.embd)],
+    ["llama.block_count", u32(shape.layers)],
+    ["llama.feed_forward_length", u32(shape.ff)],
+    ["llama.attention.head_count", u32(shape.heads)],
+    ["llama.attention.head_count_kv", u32(shape.headsKv)],
+    ["llama.attention.layer_norm_rms_epsilon", f32(1e-5)],
+    ["llama.rope.dimension_count", u32(headDim)],
+    ["llama.rope.freq_base", f32(10000)],
+    ["llama.vocab_size", u32(vocab.tokens.length)],
+    ["tokenizer.ggml.model", str("llama")],
+    ["tokenizer.ggml.tokens", { kind: "strings", value: vocab.tokens }],
+    ["tokenizer.ggml.scores", { kind: "f32s", value: vocab.scores }],
+    ["tokenizer.ggml.token_type", { kind: "i32s", value: vocab.types }],
+    ["tokenizer.ggml.unknown_token_id", u32(0)],
+    ["tokenizer.ggml.bos_token_id", u32(1)],
+    ["tokenizer.ggml.eos_token_id", u32(2)],
+    ["tokenizer.ggml.add_bos_token", { kind: "bool", value: true }],
+    ["tokenizer.ggml.add_eos_token", { kind: "bool", value: false }],
+  ];
+  const alignment = 32;
+  const header = new Writer();
+  header.raw(Buffer.from("GGUF", "latin1"));
+  header.u32(3);
+  header.u64(tensors.length);
+  header.u64(metadata.length);
+  for (const [key, value] of metadata) writeKv(header, key, value);
+  let offset = 0;
+  for (const t of tensors) {
+    header.string(t.name);
+    header.u32(t.dims.length);
+    for (const d of t.dims) header.u64(d);
+    header.u32(0); // GGML_TYPE_F32
+    header.u64(offset);
+    offset += pad(t.dims.reduce((a, b) => a * b, 1) * 4, alignment);
+  }
+  header.raw(Buffer.alloc(pad(header.length, alignment) - header.length));
+
+  const out = createWriteStream(params.file);
+  const write = async (chunk: Buffer) => {
+    if (!out.write(chunk)) await once(out, "drain");
+  };
+  await write(header.bytes());
+  for (const t of tensors) {
+    const count = t.dims.reduce((a, b) => a * b, 1);
+    const data = Buffer.alloc(pad(count * 4, alignment));
+    for (let i = 0; i < count; i++) data.writeFloatLE(t.init === "ones" ? 1 : random() * t.scale, i * 4);
+    await write(data);
+  }
+  out.end();
+  await finished(out);
+  return { file: params.file, parameters: tensors.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0) };
+}
+
+/** The text the self-test measures on: 600 of the probe's words in a seeded order, a sentence every twelve (~2000 tokens). */
+export function probeText(seed = 7): string {
+  let state = seed;
+  const words: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    words.push(probeWords[state % probeWords.length] ?? "the");
+    if (i % 12 === 11) words.push(".\n");
+  }
+  return words.join(" ");
+}
+
+interface ProbeTensor {
+  name: string;
+  /** ggml order: the row length first. */
+  dims: number[];
+  init: "ones" | "normal";
+  scale: number;
+}
+
+function tensorList(vocab: number): ProbeTensor[] {
+  const { embd, ff, headsKv } = shape;
+  const normal = (name: string, dims: number[], scale: number): ProbeTensor => ({ name, dims, init: "normal", scale });
+  const ones = (name: string): ProbeTensor => ({ name, dims: [embd], init: "ones", scale: 1 });
+  const list: ProbeTensor[] = [normal("token_embd.weight", [embd, vocab], 1), ones("output_norm.weight"), normal("output.weight", [embd, vocab], 3 / Math.sqrt(embd))];
+  for (let i = 0; i < shape.layers; i++) {
+    // Each layer's output is about as large as its input, so every kernel moves the logits.
+    list.push(
+      ones(`blk.${i}.attn_norm.weight`),
+      normal(`blk.${i}.attn_q.weight`, [embd, embd], 1 / Math.sqrt(embd)),
+      normal(`blk.${i}.attn_k.weight`, [embd, headsKv * headDim], 1 / Math.sqrt(embd)),
+      normal(`blk.${i}.attn_v.weight`, [embd, headsKv * headDim], 1 / Math.sqrt(embd)),
+      normal(`blk.${i}.attn_output.weight`, [embd, embd], 1 / Math.sqrt(embd)),
+      ones(`blk.${i}.ffn_norm.weight`),
+      normal(`blk.${i}.ffn_gate.weight`, [embd, ff], 1 / Math.sqrt(embd)),
+      normal(`blk.${i}.ffn_up.weight`, [embd, ff], 1 / Math.sqrt(embd)),
+      normal(`blk.${i}.ffn_down.weight`, [ff, embd], 1 / Math.sqrt(ff)),
+    );
+  }
+  return list;
+}
+
+/** Control tokens, the 256 byte pieces, then letters and pairs scored so that longer pieces win (SentencePiece BPE). */
+function probeVocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
+  const tokens = ["<unk>", "<s>", "</s>"];
+  const types = [2, 3, 3];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(6);
+  }
+  const pieces = new Set<string>(["▁"]);
+  for (const c of "abcdefghijklmnopqrstuvwxyz.,") pieces.add(c);
+  for (const word of probeWords) {
+    const spelled = `▁${word}`;
+    for (let i = 0; i + 1 < spelled.length; i += 2) pieces.add(spelled.slice(i, i + 2));
+  }
+  const vocabSize = 512;
+  for (const a of "▁etaoinsrhl") for (const b of "etaoinsrhld") if (pieces.size < vocabSize - tokens.length) pieces.add(`${a}${b}`);
+  const ordered = [...pieces];
+  for (const piece of ordered) {
+    tokens.push(piece);
+    types.push(1);
+  }
+  while (tokens.length < vocabSize) {
+    tokens.push(`<unused${tokens.length}>`);
+    types.push(5);
+  }
+  // Pairs outrank letters; within each, earlier pieces outrank later ones.
+  const scores = tokens.map((t, i) => (types[i] === 1 ? (t.length > 1 ? -i / 1000 : -10 - i / 1000) : 0));
+  return { tokens, scores, types };
+}
+
+/** A seeded normal sampler (mulberry32 + Box–Muller): the same seed gives the same model on every machine. */
+function normalFrom(seed: number): () => number {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+type Value =
+  | { kind: "string"; value: string }
+  | { kind: "u32"; value: number }
+  | { kind: "f32"; value: number }
+  | { kind: "bool"; value: boolean }
+  | { kind: "strings"; value: string[] }
+  | { kind: "f32s"; value: number[] }
+  | { kind: "i32s"; value: number[] };
+
+const str = (value: string): Value => ({ kind: "string", value });
+const u32 = (value: number): Value => ({ kind: "u32", value });
+const f32 = (value: number): Value => ({ kind: "f32", value });
+
+/** GGUF value types (gguf.h). */
+const T = { U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
+
+function writeKv(w: Writer, key: string, v: Value): void {
+  w.string(key);
+  switch (v.kind) {
+    case "string":
+      w.u32(T.STRING);
+      w.string(v.value);
+      return;
+    case "u32":
+      w.u32(T.U32);
+      w.u32(v.value);
+      return;
+    case "f32":
+      w.u32(T.F32);
+      w.f32(v.value);
+      return;
+    case "bool":
+      w.u32(T.BOOL);
+      w.raw(Buffer.from([v.value ? 1 : 0]));
+      return;
+    case "strings":
+      w.u32(T.ARRAY);
+      w.u32(T.STRING);
+      w.u64(v.value.length);
+      for (const s of v.value) w.string(s);
+      return;
+    case "f32s":
+      w.u32(T.ARRAY);
+      w.u32(T.F32);
+      w.u64(v.value.length);
+      for (const x of v.value) w.f32(x);
+      return;
+    case "i32s":
+      w.u32(T.ARRAY);
+      w.u32(T.I32);
+      w.u64(v.value.length);
+      for (const x of v.value) w.i32(x);
+  }
+}
+
+/** Little-endian bytes, appended. */
+class Writer {
+  private parts: Buffer[] = [];
+  length = 0;
+  raw(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  u32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    this.raw(b);
+  }
+  i32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n);
+    this.raw(b);
+  }
+  u64(n: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(n));
+    this.raw(b);
+  }
+  f32(n: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(n);
+    this.raw(b);
+  }
+  string(s: string): void {
+    const b = Buffer.from(s, "utf8");
+    this.u64(b.length);
+    this.raw(b);
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+function pad(n: number, alignment: number): number {
+  return Math.ceil(n / alignment) * alignment;
+}
