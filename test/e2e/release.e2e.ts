@@ -130,12 +130,17 @@ describe("installed from packed tarballs into a project outside the repo", () =>
     expect(where.stdout.trim()).toBe(`${join(project, "node_modules", "@gguf-pipeline", "native")}/`);
   });
 
-  it("should run a copy of the example recipe: exit 0, the GGUF made and validated", async () => {
+  it("should run a copy of the example recipe: exit 0, the ladder made, measured and validated, the publish written locally", async () => {
     const run = await npx(["run", "recipe.json"]);
     expect(run.exitCode, run.all).toBe(0);
     expect(existsSync(join(project, "out", "Tiny-Llama-F32.gguf"))).toBe(true);
     const report = await readJson<RunReport>(join(project, "out", "report.json"));
-    expect(report.artifacts.map((a) => a.path)).toEqual(["Tiny-Llama-F32.gguf"]);
+    expect(report.artifacts.map((a) => a.path)).toEqual(["Tiny-Llama-F32.gguf", "Tiny-Llama.imatrix.gguf", "Tiny-Llama-Q8_0.gguf", "Tiny-Llama-Q4_K_M.gguf", "Tiny-Llama-IQ4_XS.gguf", "Tiny-Llama-quality.svg"]);
+    // What would be published, with no account and no server: the Hub commit as files, the Ollama Modelfiles.
+    expect(existsSync(join(project, "out", "hub", "your-name", "Tiny-Llama-GGUF", "README.md"))).toBe(true);
+    expect(existsSync(join(project, "out", "ollama", "q4_k_m", "Modelfile"))).toBe(true);
+    expect(run.stdout).toMatch(/^made in out\/:$/m);
+    expect(run.stdout).toMatch(/^ {2}hub {6}hub\/your-name\/Tiny-Llama-GGUF\/ — README\.md \(the model card\)/m);
     expect(report.tools.pipeline).toBe(packages.find((p) => p.name === "@gguf-pipeline/cli")?.manifest.version);
     expect(Object.values(report.validation?.files ?? {}).every((f) => f.ok)).toBe(true);
   });
@@ -150,7 +155,7 @@ describe("installed from packed tarballs into a project outside the repo", () =>
     const cli = await node("cli-example.mjs");
     expect(cli.exitCode, cli.all).toBe(0);
     expect(cli.stdout).toMatch(/^convert: Tiny-Llama-F32\.gguf /m);
-    expect(cli.stdout).toMatch(/^1 file\(s\); report: .*out\/report\.json$/m);
+    expect(cli.stdout).toMatch(/^6 file\(s\); report: .*out\/report\.json$/m);
 
     await writeFile(join(project, "validate-example.mjs"), await readmeExample(join(repoRoot, "packages", "validate", "README.md")));
     const validate = await node("validate-example.mjs");

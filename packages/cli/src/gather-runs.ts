@@ -1,6 +1,6 @@
 import { copyFile, link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { hashFile, InputError, recordArtifact, tempPathFor, type StageEvent } from "@gguf-pipeline/core";
+import { fileInside, hashFile, InputError, recordArtifact, tempPathFor, type StageEvent } from "@gguf-pipeline/core";
 import { rememberChoice } from "@gguf-pipeline/quantize";
 import { prepareRecipe } from "./prepare-recipe.js";
 import { reportCommand } from "./report-command.js";
@@ -45,7 +45,7 @@ export async function* gatherRuns(params: GatherRunsParams): AsyncGenerator<Stag
         await recordArtifact({ outDir, artifact });
         continue;
       }
-      const from = await firstHolding([dir, ...params.parts].map((d) => join(d, artifact.path)), artifact);
+      const from = await firstHolding([dir, ...params.parts], artifact.path, artifact);
       if (!from) throw new InputError({ file: join(dir, artifact.path), message: `missing, or its sha256 is not the one ${join(dir, "report.json")} records`, hint: "bring the part's folder over whole, as its run left it" });
       await mkdir(dirname(to), { recursive: true });
       const partial = tempPathFor(to);
@@ -69,7 +69,14 @@ async function holds(file: string, artifact: { bytes: number; sha256: string }):
   return Boolean(info && info.size === artifact.bytes && (await hashFile({ file })).sha256 === artifact.sha256);
 }
 
-async function firstHolding(files: string[], artifact: { bytes: number; sha256: string }): Promise<string | undefined> {
-  for (const file of files) if (await holds(file, artifact)) return file;
+/** The first part folder whose file (a real file inside that folder, never a link out of it) holds the content. */
+async function firstHolding(dirs: string[], path: string, artifact: { bytes: number; sha256: string }): Promise<string | undefined> {
+  for (const dir of dirs) {
+    const file = await fileInside({ dir, path, hint: "a part's files must lie inside its folder: bring the part's folder over as its run left it" }).catch((error: unknown) => {
+      if (error instanceof InputError && error.message === "missing") return undefined;
+      throw error;
+    });
+    if (file && (await holds(file, artifact))) return file;
+  }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { CanceledError, formatBytes, IllegalInstructionError, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
+import { cacheRoot, CanceledError, formatBytes, forTerminal, IllegalInstructionError, PipelineError, suggest, ToolError, type RunReport } from "@gguf-pipeline/core";
 import { ensureToolchain, explainIllegalInstruction, isCpuFeature, switchableFeatures, type CpuFeature } from "@gguf-pipeline/native";
 import { drain } from "./drain.js";
 import { doctorCommand, formatDoctor } from "./doctor-command.js";
@@ -53,8 +53,10 @@ export interface MainParams {
 
 /** The CLI as a function: parses argv, runs the command, prints, and returns the exit code. */
 export async function main(params: MainParams): Promise<number> {
-  const out = params.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const err = params.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Every line goes out redacted and printable: a server's or a file's words may carry the token or escape sequences.
+  const safe = (write: (line: string) => void) => (text: string) => write(text.split("\n").map((line) => forTerminal(line)).join("\n"));
+  const out = safe(params.out ?? ((line: string) => process.stdout.write(`${line}\n`)));
+  const err = safe(params.err ?? ((line: string) => process.stderr.write(`${line}\n`)));
   let json = false;
   try {
     const { values, positionals } = parseCli(params.argv);
@@ -76,8 +78,9 @@ export async function main(params: MainParams): Promise<number> {
     const options = { ...(values.out ? { outDir: values.out } : {}), force: Boolean(values.force) };
     switch (command) {
       case "run": {
+        // Digits only: Number() would take 1e3 and 0x2 as numbers a user never meant.
+        if (values.jobs !== undefined && !/^[1-9]\d{0,3}$/.test(values.jobs)) throw new UsageError(`--jobs must be a positive integer, not "${values.jobs}"`);
         const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-        if (jobs !== undefined && (!Number.isInteger(jobs) || jobs <= 0)) throw new UsageError(`--jobs must be a positive integer, not "${values.jobs}"`);
         const allow = (values.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
         // The tables are printed when report.json is written, before a failed check or quant ends the run.
         const onReport = (report: RunReport, path: string) => {
@@ -156,8 +159,8 @@ export async function main(params: MainParams): Promise<number> {
           if (!result.ok) err(`error: ${result.file}: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.fact}`).join("; ")}`);
           return result.ok ? 0 : 1;
         }
+        if (values.ctx !== undefined && !/^[1-9]\d{0,7}$/.test(values.ctx)) throw new UsageError(`--ctx must be a positive integer, not "${values.ctx}"`);
         const ctx = values.ctx === undefined ? undefined : Number(values.ctx);
-        if (ctx !== undefined && (!Number.isInteger(ctx) || ctx <= 0)) throw new UsageError(`--ctx must be a positive integer, not "${values.ctx}"`);
         const result = await inspectCommand({ file: needOne("FILE.gguf"), ...(ctx ? { ctx } : {}) });
         if (json) out(JSON.stringify(result));
         else formatInspect(result).forEach((line) => out(line));
@@ -225,9 +228,23 @@ function usageErrorOf(error: unknown): UsageError {
     return new UsageError(`unknown option ${option}`, guess ? `did you mean ${guess}? (\`pipeline --help\` lists them)` : "run `pipeline --help` for the options");
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    // `--jobs -1`: parseArgs will not take a value that starts with a dash after a space.
+    if (/ambiguous/.test(message ?? "")) return new UsageError(`option ${option} needs a value`, `one that starts with a dash goes after "=": ${option}=-1`);
     return new UsageError(/argument missing/.test(message ?? "") ? `option ${option} needs a value` : `option ${option} takes no value`);
   }
   return new UsageError((message ?? "bad arguments").split("\n")[0] ?? "bad arguments");
+}
+
+/** A failed write of ours as one line: what happened to which path, and the fix for that cause (the cache has its own). */
+function errnoLine(errno: NodeJS.ErrnoException): string {
+  const why: Record<string, string> = { ENOSPC: "the disk is full", EROFS: "the file system is read-only", EACCES: "permission denied", EPERM: "operation not permitted", EDQUOT: "the disk quota is exceeded", ENOTDIR: "a file stands where a folder must be", EEXIST: "a file stands where a folder must be", ENAMETOOLONG: "the name is too long for the file system" };
+  const what = `${errno.path ?? errno.syscall}: ${(errno.code ? why[errno.code] : undefined) ?? errno.message}`;
+  const cache = cacheRoot();
+  const inCache = errno.path !== undefined && (errno.path === cache || errno.path.startsWith(`${cache}/`) || cache.startsWith(`${errno.path}/`));
+  if (inCache) return `${what} — the cache folder ${cache} is not usable: set GGUF_PIPELINE_CACHE to a writable folder (or fix XDG_CACHE_HOME / HOME)`;
+  if (errno.code === "ENOSPC" || errno.code === "EDQUOT") return `${what} — free some space, then run again`;
+  if (errno.code === "ENAMETOOLONG") return `${what} — choose a shorter name or output folder`;
+  return `${what} — fix the folder's permissions (or move it aside), then run again`;
 }
 
 /** `--without amx,avx512`: known extensions only, said back with the ones there are. */
@@ -262,8 +279,8 @@ async function report(error: unknown, io: { err: (line: string) => void; out: (l
   // Our own writes failing (a full disk, a read-only or forbidden folder): one line with the path, not a stack.
   const errno = error as NodeJS.ErrnoException;
   if (errno?.code && errno.syscall) {
-    const why: Record<string, string> = { ENOSPC: "the disk is full", EROFS: "the file system is read-only", EACCES: "permission denied", EPERM: "operation not permitted", EDQUOT: "the disk quota is exceeded" };
-    io.err(`error: ${errno.path ?? errno.syscall}: ${why[errno.code] ?? errno.message} — free some space or fix the folder's permissions, then run again`);
+    const line = errnoLine(errno);
+    io.err(`error: ${line}`);
     if (io.json) io.out(JSON.stringify({ type: "error", exitCode: 1, message: errno.message, file: errno.path }));
     return 1;
   }

@@ -1,3 +1,4 @@
+import { join, resolve } from "node:path";
 import { findCachedArtifact, InputError, PipelineError, writeReport, type PublishedSection, type RunReport, type StageEvent } from "@gguf-pipeline/core";
 import { ensureToolchain } from "@gguf-pipeline/native";
 import { checkPublishAccess } from "./check-publish-access.js";
@@ -48,9 +49,16 @@ export async function openPublish(params: PublishRecipeParams): Promise<OpenedPu
   if (!loaded.recipe.publish?.hf && !loaded.recipe.publish?.ollama) {
     throw new InputError({ file: params.file, message: "the recipe has no publish section", hint: 'add "publish": { "hf": { "repo": "you/name" } } or "publish": { "ollama": { "name": "name" } }' });
   }
-  const report = await reportCommand({ outDir: loaded.outDir }).catch(() => {
+  const report = await reportCommand({ outDir: loaded.outDir }).catch((error: unknown) => {
+    // A report that lists a file outside its folder says so itself; a missing one means no run finished here.
+    if (error instanceof InputError && error.message !== "no readable report.json here") throw error;
     throw new InputError({ file: loaded.outDir, message: "no finished run here (no report.json)", hint: `run \`pipeline run ${params.file}\` first` });
   });
+  // A folder may hold another recipe's finished run (b.json's, beside a.json's): publish only what this recipe made.
+  const sameRecipe = report.recipe?.sha256 === loaded.sha256 || (report.recipe?.path !== undefined && resolve(report.recipe.path) === resolve(loaded.file));
+  if (!sameRecipe) {
+    throw new InputError({ file: join(loaded.outDir, "report.json"), message: `was made by another recipe (${report.recipe?.path ?? "unknown"}), not ${loaded.file}`, hint: `publish it with the recipe that made it, or run \`pipeline run ${params.file}\` first` });
+  }
   const failed = Object.entries(report.validation?.files ?? {}).flatMap(([path, f]) => f.checks.filter((c) => !c.ok && !(report.validation?.allowed ?? []).includes(c.name)).map((c) => `${path}: ${c.name}`));
   if (!report.validation || failed.length > 0) {
     throw new PipelineError({ message: report.validation ? `the run did not pass validation (${failed.join("; ")}): nothing is published` : "the run was not validated: nothing is published", exitCode: 1, file: `${loaded.outDir}/report.json`, hint: "fix the cause and run again, or accept a check by name with `pipeline run --allow`" });

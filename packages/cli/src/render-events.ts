@@ -1,5 +1,5 @@
 import { Listr, type ListrTask } from "listr2";
-import type { StageEvent } from "@gguf-pipeline/core";
+import { forTerminal, redactSecrets, type StageEvent } from "@gguf-pipeline/core";
 import type { Emit } from "./drain.js";
 
 /** One unit of a run as the CLI shows it: a title and work that emits stage events. */
@@ -32,14 +32,16 @@ export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void
   if (params.mode === "json") {
     const write = params.write ?? ((line: string) => process.stdout.write(`${line}\n`));
     for (const step of steps) {
-      await step.run(ctx, (event) => write(JSON.stringify({ time: new Date().toISOString(), ...event })));
+      // JSON escapes control characters itself; a secret in an event's text is redacted all the same.
+      await step.run(ctx, (event) => write(redactSecrets(JSON.stringify({ time: new Date().toISOString(), ...event }))));
     }
     return;
   }
   const tasks: ListrTask<C>[] = steps.map((step) => ({
-    title: step.title,
+    title: forTerminal(step.title),
     task: async (c, task) => {
-      await step.run(c, (event: StageEvent) => {
+      await step.run(c, (raw: StageEvent) => {
+        const event = safeEvent(raw);
         const own = !step.stage || event.stage === step.stage;
         switch (event.type) {
           case "start":
@@ -75,4 +77,11 @@ export async function renderSteps<C>(params: RenderStepsParams<C>): Promise<void
     rendererOptions: { collapseSubtasks: false },
   });
   await listr.run();
+}
+
+/** An event's words as they may reach a terminal: redacted, control characters escaped. */
+function safeEvent(event: StageEvent): StageEvent {
+  if (event.type === "start" || event.type === "done") return { ...event, title: forTerminal(event.title) };
+  if (event.type === "progress" || event.type === "log" || event.type === "cache-hit") return { ...event, message: forTerminal(event.message) };
+  return event;
 }

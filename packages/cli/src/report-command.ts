@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { formatBytes, InputError, type RunReport } from "@gguf-pipeline/core";
+import { formatBytes, InputError, relativePathProblem, type RunReport } from "@gguf-pipeline/core";
 
 export interface ReportCommandParams {
   outDir: string;
@@ -9,11 +9,19 @@ export interface ReportCommandParams {
 /** `pipeline report OUTDIR`: the run's report.json. */
 export async function reportCommand(params: ReportCommandParams): Promise<RunReport> {
   const file = join(params.outDir, "report.json");
+  let report: RunReport;
   try {
-    return JSON.parse(await readFile(file, "utf8")) as RunReport;
+    report = JSON.parse(await readFile(file, "utf8")) as RunReport;
   } catch (error) {
     throw new InputError({ file, message: "no readable report.json here", hint: "pass the output folder of a finished `pipeline run`", cause: error });
   }
+  if (!Array.isArray(report.artifacts)) throw new InputError({ file, message: "not a report of a `pipeline run` (no artifacts)", hint: "pass the output folder of a finished `pipeline run`" });
+  // A report may come from elsewhere (a downloaded part): every file it names must lie inside its folder.
+  for (const artifact of report.artifacts) {
+    const problem = typeof artifact.path === "string" ? relativePathProblem(artifact.path) : "is not a file name";
+    if (problem) throw new InputError({ file, message: `lists the file ${JSON.stringify(artifact.path)}, which ${problem}`, hint: "a report.json names only files beside it: use the folder as `pipeline run` left it" });
+  }
+  return report;
 }
 
 /**

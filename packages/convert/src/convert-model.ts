@@ -6,6 +6,7 @@ import {
   findCachedArtifact,
   formatBytes,
   hashFile,
+  InputError,
   hashGrowingFile,
   preloadGgufLibrary,
   readGguf,
@@ -14,6 +15,7 @@ import {
   stableKey,
   stateDirName,
   tempPathFor,
+  watchInputs,
   type Artifact,
   type ConvertOuttype,
   type StageEvent,
@@ -61,6 +63,8 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   yield { type: "start", stage, title: `Convert ${params.name} → GGUF (${outtype})` };
 
   const inputs: { name: string; sha256: string }[] = [];
+  // What the key says the converter reads must be what it reads: a source file written or replaced meanwhile fails it.
+  const watched = await watchInputs(source.files.map((file) => join(source.dir, file)));
   for (const file of source.files) {
     const hashed = await hashFile({ file: join(source.dir, file), ...(params.signal ? { signal: params.signal } : {}) });
     if (!hashed.memoized) yield { type: "progress", stage, message: `hashed ${file}` };
@@ -112,6 +116,10 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     for (let line = await first; !line.done; line = await run.next()) {
       const event = progressOf(line.value);
       if (event) yield event;
+    }
+    const moved = await watched.changed();
+    if (moved.length > 0) {
+      throw new InputError({ file: moved[0] ?? source.dir, message: `changed while it was being converted${moved.length > 1 ? ` (with ${moved.length - 1} more)` : ""}: the output would not be what its cache key says`, hint: "run again once the source folder stays as it is (nothing was kept)" });
     }
     // The follower hashes the last bytes in its thread while this one reads the header.
     const [header, followed] = await Promise.all([readGguf({ file: partial }), following.finish()]);

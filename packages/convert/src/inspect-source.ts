@@ -1,5 +1,5 @@
 import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { suggest } from "@gguf-pipeline/core";
 import { SourceModelError } from "./errors.js";
 
@@ -70,6 +70,8 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   if (!files.includes("config.json")) {
     throw new SourceModelError({ file: configPath, message: "no config.json in the source folder", hint: "save the model with save_pretrained(), which writes config.json beside the weights" });
   }
+  // The converter's Python reads every JSON file of the folder as UTF-8 and dies on a bad byte: say so here, in one line.
+  for (const name of files.filter((f) => f.endsWith(".json"))) await checkUtf8(join(dir, name));
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
@@ -106,7 +108,22 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     tensorBytes += header.tensorBytes;
     for (const [name, t] of Object.entries(header.tensors)) shapes[name] = t.shape;
   }
+  checkLayerCount({ configPath, config, names: Object.keys(shapes) });
   return { dir, shapes, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
+}
+
+/**
+ * A config that names more layers than the weights hold converts into a GGUF llama.cpp cannot load (it looks for
+ * `blk.N` tensors that are not there). Fewer is fine: some checkpoints carry extra blocks (multi-token prediction).
+ */
+function checkLayerCount(params: { configPath: string; config: Record<string, unknown>; names: string[] }): void {
+  const text = (typeof params.config.text_config === "object" && params.config.text_config !== null ? params.config.text_config : params.config) as Record<string, unknown>;
+  const said = [text.num_hidden_layers, text.n_layer, text.num_layers].find((v): v is number => typeof v === "number");
+  // Multimodal checkpoints also number their vision tower's layers: count the language model's only where it is named.
+  const names = params.names.some((n) => /language_model\./.test(n)) ? params.names.filter((n) => /language_model\./.test(n)) : params.names.filter((n) => !/vision|visual|image/.test(n));
+  const indices = new Set(names.flatMap((n) => /\.(?:layers|layer|h|blocks)\.(\d+)\./.exec(n)?.[1] ?? []));
+  if (said === undefined || indices.size === 0 || indices.size >= said) return;
+  throw new SourceModelError({ file: params.configPath, message: `config.json says ${said} layers, but the weights hold ${indices.size}`, hint: "fix num_hidden_layers in config.json (or restore the missing weights): llama.cpp could not load the converted file" });
 }
 
 // Architectures whose pinned converter needs no tokenizer files: a built-in vocabulary (Mamba's GPT-NeoX, OpenELM's
@@ -208,6 +225,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     let tensorBytes = 0;
     let end = 0;
     const tensors: SafetensorsHeader["tensors"] = {};
+    const spans: { name: string; begin: number; stop: number }[] = [];
     for (const [name, value] of Object.entries(header)) {
       if (name === "__metadata__") continue;
       const tensor = (isObject(value) ? value : {}) as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
@@ -223,6 +241,7 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
         throw new SourceModelError({ file, message: `safetensors header is corrupt (tensor ${name}: ${stop - begin} bytes for shape [${shape.join(", ")}] ${tensor.dtype})`, hint: fix });
       }
       end = Math.max(end, stop);
+      spans.push({ name, begin, stop });
       tensors[name] = { dtype: tensor.dtype ?? "", shape };
       tensorCount++;
       parameterCount += elements;
@@ -231,9 +250,28 @@ export async function checkSafetensors(file: string): Promise<SafetensorsHeader>
     if (end > dataBytes) {
       throw new SourceModelError({ file, message: `safetensors file is truncated (tensor data ends at byte ${end}, file has ${dataBytes})`, hint: fix });
     }
+    // The format (and its Python reader) wants the data covered exactly: every tensor after the last, no overlap, no hole.
+    spans.sort((a, b) => a.begin - b.begin || a.stop - b.stop);
+    for (let i = 1; i < spans.length; i++) {
+      const [prev, next] = [spans[i - 1], spans[i]];
+      if (prev && next && next.begin < prev.stop) throw new SourceModelError({ file, message: `safetensors header is corrupt (tensors ${prev.name} and ${next.name} overlap at bytes ${next.begin}–${Math.min(prev.stop, next.stop)})`, hint: fix });
+      if (prev && next && next.begin > prev.stop) throw new SourceModelError({ file, message: `safetensors header is corrupt (no tensor covers bytes ${prev.stop}–${next.begin})`, hint: fix });
+    }
     return { tensorCount, parameterCount, tensorBytes, tensors };
   } finally {
     await handle.close();
+  }
+}
+
+/** A JSON file of the source must be UTF-8 (what transformers and the converter read it as): one line naming the byte. */
+async function checkUtf8(file: string): Promise<void> {
+  const bytes = await readFile(file);
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const lossy = bytes.toString("utf8");
+    const at = Buffer.byteLength(lossy.slice(0, lossy.indexOf("\uFFFD")), "utf8");
+    throw new SourceModelError({ file, message: `${basename(file)} is not valid UTF-8 (a bad byte at offset ${at})`, hint: "save it as UTF-8 (it is JSON: transformers and the converter read it as UTF-8)" });
   }
 }
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { ggufValue, hashFile, linesOf, produceArtifact, readGguf, rewriteGgufMetadata, runTool, stableKey, type ConvertOuttype, type ProduceArtifactOutput, type StageEvent } from "@gguf-pipeline/core";
+import { ggufValue, hashFile, InputError, linesOf, produceArtifact, readGguf, rewriteGgufMetadata, runTool, stableKey, watchInputs, type ConvertOuttype, type ProduceArtifactOutput, type StageEvent } from "@gguf-pipeline/core";
 import { baseModelKeys, baseModelName } from "./merge-adapters.js";
 import type { SourceModel } from "@gguf-pipeline/convert";
 import type { Toolchain } from "@gguf-pipeline/native";
@@ -27,6 +27,7 @@ export async function* convertAdapter(params: ConvertAdapterParams): AsyncGenera
   const { adapter, source, toolchain } = params;
   const sig = params.signal ? { signal: params.signal } : {};
   const inputs: { name: string; sha256: string }[] = [];
+  const watched = await watchInputs([...adapter.files.map((f) => join(adapter.dir, f)), ...source.files.filter((f) => !f.endsWith(".safetensors")).map((f) => join(source.dir, f))]);
   for (const file of adapter.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(adapter.dir, file), ...sig })).sha256 });
   // The converter reads the base's config (and tokenizer, for some architectures), not its weights.
   const base: { name: string; sha256: string }[] = [];
@@ -55,6 +56,8 @@ export async function* convertAdapter(params: ConvertAdapterParams): AsyncGenera
         )) {
           yield { type: "progress", stage: `adapter:${params.adapterName}`, message: line.replace(/^INFO:[^:]+:/, "").slice(0, 120) };
         }
+        const moved = await watched.changed();
+        if (moved.length > 0) throw new InputError({ file: moved[0] ?? adapter.dir, message: "changed while it was being converted: the output would not be what its cache key says", hint: "run again once the adapter and source folders stay as they are (nothing was kept)" });
         // The converter derives the base's name and URL from base_model_name_or_path, which for a local folder is a
         // path (and a bogus Hub URL): record the real base, and keep local paths out of the tags.
         const header = await readGguf({ file: converted });

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,12 +63,21 @@ describe("findLicense", () => {
     expect((await findLicense({ dir })).cardError?.message).toMatch(/does not parse/);
   });
 
-  it("should follow symlinks, as in a Hub cache snapshot", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "find-license-"));
-    for (const name of ["README.md", "LICENSE", "USE_POLICY.md"]) await symlink(join(at("llama3.1"), name), join(dir, name));
+  it("should follow symlinks, as in a Hub cache snapshot (links into its own blobs/), and refuse links anywhere else", async () => {
+    const repo = await mkdtemp(join(tmpdir(), "find-license-"));
+    const dir = join(repo, "snapshots", "abc123");
+    await mkdir(dir, { recursive: true });
+    await mkdir(join(repo, "blobs"));
+    for (const name of ["README.md", "LICENSE", "USE_POLICY.md"]) {
+      await copyFile(join(at("llama3.1"), name), join(repo, "blobs", name.toLowerCase()));
+      await symlink(join("..", "..", "blobs", name.toLowerCase()), join(dir, name));
+    }
     const found = await findLicense({ dir: `${dir}/` });
     expect(found).toMatchObject({ id: "llama3.1", files: [join(dir, "LICENSE"), join(dir, "USE_POLICY.md")] });
     expect(found.conflict).toBeUndefined();
+    const plain = await mkdtemp(join(tmpdir(), "find-license-"));
+    await symlink(join(at("llama3.1"), "LICENSE"), join(plain, "LICENSE"));
+    await expect(findLicense({ dir: plain })).rejects.toThrow(`is a link to ${join(at("llama3.1"), "LICENSE")}, outside ${plain}`);
   });
 
   it("should treat `license: unknown` as no license", async () => {

@@ -1,5 +1,6 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, normalize, resolve } from "node:path";
+import { fileInside, hubCacheBlobs } from "@gguf-pipeline/core";
 import { normalizeLicense } from "./normalize-license.js";
 import { readModelCard } from "./read-model-card.js";
 
@@ -95,17 +96,26 @@ export async function findLicense(params: FindLicenseParams): Promise<FindLicens
     claims.push({ file: cardFile, field: "license", value, ...(id ? { id } : {}) });
   }
 
-  // Hub cache snapshots are folders of symlinks: a link to a file is a file.
+  // Hub cache snapshots are folders of symlinks: a link to a file is a file — when it leads to a file of this folder or
+  // of the snapshot's own blobs/. A link anywhere else (~/.ssh/id_rsa as NOTICE) would be copied out and published.
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const names: string[] = [];
+  const blobs = hubCacheBlobs(dir);
+  const hint = "the pipeline ships only files inside the model folder (a Hub cache snapshot's links into its blobs/ are fine): copy the file in, or remove the link";
   for (const e of entries) {
+    if (!licenseFileName.test(e.name)) continue;
     const isFile = e.isFile() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((st) => st.isFile(), () => false)));
-    if (isFile && licenseFileName.test(e.name)) names.push(e.name);
+    if (!isFile) continue;
+    if (e.isSymbolicLink()) await fileInside({ dir, path: e.name, ...(blobs ? { alsoWithin: blobs } : {}), hint });
+    names.push(e.name);
   }
   // A license_link naming a file in the folder (LICENSE, ./MODEL_LICENSE) makes that file a license file too.
   const linked = link && !/^[a-z]+:\/\//i.test(link) ? normalize(link).replace(/^\.\//, "") : undefined;
   if (linked && !linked.includes("/") && !isAbsolute(linked) && !names.includes(linked)) {
-    if (await stat(join(dir, linked)).then((st) => st.isFile(), () => false)) names.push(linked);
+    if (await stat(join(dir, linked)).then((st) => st.isFile(), () => false)) {
+      await fileInside({ dir, path: linked, ...(blobs ? { alsoWithin: blobs } : {}), hint });
+      names.push(linked);
+    }
   }
   names.sort();
   const files = names.map((n) => join(dir, n));

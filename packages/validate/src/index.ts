@@ -5,6 +5,7 @@ export * from "./find-license.js";
 export * from "./fit-params.js";
 export * from "./judge-license.js";
 export * from "./license-table.js";
+export * from "./load-check.js";
 export * from "./memory-of.js";
 export * from "./normalize-license.js";
 export * from "./read-model-card.js";

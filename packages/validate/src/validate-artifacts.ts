@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { readGguf, sha256, stableKey, type Artifact, type FileValidation, type StageEvent, type ValidationSection } from "@gguf-pipeline/core";
 import { listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import { checkGguf } from "./check-gguf.js";
+import { loadCheck } from "./load-check.js";
 import { memoryOf } from "./memory-of.js";
 import { embeddingTest } from "./embedding-test.js";
 import { smokeTest } from "./smoke-test.js";
@@ -38,7 +39,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 5;
+const checksVersion = 6;
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
 const embedSentences = ["The river runs down to the sea.", "Numbers help us count the days.", "A good tool is worth keeping."];
 
@@ -154,6 +155,8 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
     ...(c.isModel ? { expect: { ...tensors, chatTemplate: params.expect.chatTemplate, ...(params.expect.license ? { license: params.expect.license } : {}) } } : {}),
   });
   const entry: ValidationMemoEntry = { checks: result.checks, ...(result.kind ? { kind: result.kind.kind } : {}) };
+  // A sound header is not yet a model llama.cpp loads: every model is loaded (without its weights), smoke test or not.
+  if (c.isModel && result.ok) entry.checks.push(await loadCheck({ file, fitTool: params.toolchain.tools.fitParams, ...c.sig }));
   if (c.isModel && result.ok) entry.memory = await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
   if (!c.smoked) return entry;
   if (result.kind?.kind === "embedding") {

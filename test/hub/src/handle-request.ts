@@ -56,7 +56,7 @@ async function answerFault(req: IncomingMessage, res: ServerResponse, fault: Hub
   const status = fault.status ?? 500;
   // Read the body first: answering mid-upload would make clients see a broken pipe instead of the status.
   for await (const _chunk of req);
-  const message = status === 500 ? INTERNAL : (STATUS_CODES[status] ?? "Error");
+  const message = fault.message?.replaceAll("{authorization}", req.headers.authorization ?? "") ?? (status === 500 ? INTERNAL : (STATUS_CODES[status] ?? "Error"));
   sendJson(res, status, { error: message }, fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {});
 }
 
@@ -76,6 +76,8 @@ export async function handleRequest(params: { req: IncomingMessage; res: ServerR
     const fault = params.faults.take(method, url.pathname);
     if (fault) entry.fault = fault.kind;
     if (fault?.kind === "status") return await answerFault(req, res, fault);
+    // Never answered: the socket stays open until the client gives up (or the server closes).
+    if (fault?.kind === "hang") return;
     if (fault?.kind === "drop" && armDrop(req, fault)) return;
     if (!found) throw new HubError({ status: 404, message: NOT_FOUND });
     const caller = found.route.signed ? undefined : callerOf(req, hub);

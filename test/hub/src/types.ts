@@ -38,7 +38,7 @@ export interface HubRequest {
   write: boolean;
   /** The user the token belongs to, if any. */
   user?: string;
-  fault?: "drop" | "status";
+  fault?: "drop" | "status" | "hang";
   /** For a 500 the Hub itself caused (a bug here, not an injected fault): what went wrong. */
   error?: string;
 }
@@ -54,9 +54,15 @@ export interface HubFault {
    * "drop": the socket is destroyed without an answer: once `afterBytes` of the request body arrived
    * (default: half its Content-Length), or at once for a request without a body.
    * "status": answers `status` (default 500) with a JSON `{ error }` body, and `Retry-After` when given.
+   * "hang": accepts the request and never answers (a proxy or a Hub that stalls).
    */
-  kind: "drop" | "status";
+  kind: "drop" | "status" | "hang";
   status?: number;
+  /**
+   * For "status": the JSON `error` text instead of the status's own words; `{authorization}` in it is replaced by the
+   * request's Authorization header, as a careless proxy or server that echoes what it was sent would.
+   */
+  message?: string;
   /** Seconds, sent as `Retry-After`. */
   retryAfter?: number;
   afterBytes?: number;

@@ -12,6 +12,11 @@ export interface OutputState {
 export interface StoredArtifact extends Artifact {
   /** mtime (ms) and size when recorded: a file changed since then is not trusted as a cache hit. */
   mtimeMs: number;
+  /**
+   * ctime (ms) when recorded: any write moves it, even one that puts the mtime back (a byte flipped with `touch -r`),
+   * which size and mtime alone would take for the file as it was.
+   */
+  ctimeMs?: number;
 }
 
 export const stateDirName = ".pipeline";
@@ -50,8 +55,8 @@ async function unchanged(outDir: string, stored: StoredArtifact): Promise<Artifa
   const file = join(outDir, stored.path);
   const info = await stat(file).catch(() => undefined);
   if (!info || info.size !== stored.bytes) return undefined;
-  const { mtimeMs: _mtime, ...artifact } = stored;
-  if (info.mtimeMs === stored.mtimeMs) return artifact;
+  const { mtimeMs: _mtime, ctimeMs: _ctime, ...artifact } = stored;
+  if (info.mtimeMs === stored.mtimeMs && info.ctimeMs === stored.ctimeMs) return artifact;
   if ((await hashFile({ file })).sha256 !== stored.sha256) return undefined;
   await recordArtifact({ outDir, artifact });
   return artifact;
@@ -63,7 +68,22 @@ let queue: Promise<unknown> = Promise.resolve();
 export function recordArtifact(params: { outDir: string; artifact: Artifact }): Promise<void> {
   return update(params.outDir, async (state) => {
     const info = await stat(join(params.outDir, params.artifact.path));
-    state.artifacts[params.artifact.path] = { ...params.artifact, mtimeMs: info.mtimeMs };
+    state.artifacts[params.artifact.path] = { ...params.artifact, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs };
+  });
+}
+
+/**
+ * After the pipeline itself hard-linked recorded files (Modelfile folders, a Hub commit written locally): a new link
+ * moves a file's ctime but not its bytes, so the record takes the new ctime instead of the next run hashing the file
+ * again. Only a file whose size and mtime are still the recorded ones is refreshed.
+ */
+export function refreshLinked(params: { outDir: string; paths: string[] }): Promise<void> {
+  return update(params.outDir, async (state) => {
+    for (const path of params.paths) {
+      const stored = state.artifacts[path];
+      const info = stored ? await stat(join(params.outDir, path)).catch(() => undefined) : undefined;
+      if (stored && info && info.size === stored.bytes && info.mtimeMs === stored.mtimeMs) stored.ctimeMs = info.ctimeMs;
+    }
   });
 }
 

@@ -105,6 +105,11 @@ export async function loadRecipe(params: LoadRecipeParams): Promise<LoadedRecipe
     outDir: params.outDir ? resolve(params.outDir) : resolveFrom(dir, recipe.output?.dir ?? "out"),
     outtype: recipe.convert?.outtype ?? "auto",
   };
+  // A name is part of every output file's name (and of its hidden partial name): longer ones make names no file system takes.
+  if (!recipe.name && loaded.name.length > maxNameLength) {
+    const node = (await syntaxTree(text))(["source", "path"]);
+    throw new RecipeError({ file: params.file, jsonPath: "$.source.path", ...(node ? { line: lineOf(text, node.offset) } : {}), message: `the output files are named after the source folder, whose name has ${loaded.name.length} characters: more than the ${maxNameLength} a name may have`, hint: `set "name" in the recipe (letters, digits, ".", "_", "-"; at most ${maxNameLength})` });
+  }
   for (const check of params.checks ?? []) {
     const problem = (await check(loaded))[0];
     if (problem) {
@@ -129,6 +134,9 @@ async function syntaxTree(text: string): Promise<Locate> {
 export function resolveFrom(dir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
 }
+
+/** The schema's maxLength for `name`: with the longest suffix and a partial file's, names stay far under 255 bytes. */
+const maxNameLength = 96;
 
 function sanitizeName(dir: string): string {
   const base = dir.split(/[\\/]/).filter(Boolean).pop() ?? "model";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultRetryPolicy, retryDelay } from "./retry-delay.js";
 import type { RetryCause } from "./retry-delay.js";
 
-const policy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 3000, maxRetryAfterMs: 60_000 };
+const policy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 3000, maxRetryAfterMs: 60_000, timeoutMs: 60_000 };
 const at = (attempt: number, cause: RetryCause, extra: { idempotent?: boolean; random?: () => number } = {}) =>
   retryDelay({ policy, attempt, cause, idempotent: extra.idempotent ?? true, random: extra.random ?? (() => 1), now: Date.parse("2025-01-01T00:00:00Z") });
 
@@ -40,5 +40,13 @@ describe("retryDelay", () => {
     const waits = [1, 2, 3, 4, 5].map((attempt) => retryDelay({ policy: defaultRetryPolicy, attempt, cause: { kind: "network" }, idempotent: true, random: () => 1 }) ?? 0);
     expect(waits.reduce((a, b) => a + b, 0)).toBe(31_000);
     expect(retryDelay({ policy: defaultRetryPolicy, attempt: 6, cause: { kind: "network" }, idempotent: true })).toBeUndefined();
+  });
+});
+
+describe("retryPolicyFromEnv", () => {
+  it("should take the wait and the tries from the environment, and ignore what is not a positive number", async () => {
+    const { retryPolicyFromEnv } = await import("./retry-delay.js");
+    expect(retryPolicyFromEnv({ GGUF_PIPELINE_HTTP_TIMEOUT: "2.5", GGUF_PIPELINE_HTTP_ATTEMPTS: "2" })).toMatchObject({ timeoutMs: 2500, attempts: 2 });
+    expect(retryPolicyFromEnv({ GGUF_PIPELINE_HTTP_TIMEOUT: "-1", GGUF_PIPELINE_HTTP_ATTEMPTS: "1e3" })).toMatchObject({ timeoutMs: 60_000, attempts: 6 });
   });
 });

@@ -7,9 +7,24 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A `Retry-After` longer than this is not waited for: the request fails with the Hub's answer. */
   maxRetryAfterMs: number;
+  /**
+   * How long an attempt may wait for its answer: this, plus a second per MiB of its body (a slow upload is not a
+   * stalled one). An attempt that outlasts it is given up and retried like a broken connection.
+   */
+  timeoutMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
+export const defaultRetryPolicy: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000, timeoutMs: 60_000 };
+
+/**
+ * The policy with what the environment changes: GGUF_PIPELINE_HTTP_TIMEOUT (seconds an attempt waits for an answer)
+ * and GGUF_PIPELINE_HTTP_ATTEMPTS (tries in all). Bad values are ignored.
+ */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const seconds = /^\d+(\.\d+)?$/.test(env.GGUF_PIPELINE_HTTP_TIMEOUT ?? "") ? Number(env.GGUF_PIPELINE_HTTP_TIMEOUT) : 0;
+  const attempts = /^[1-9]\d?$/.test(env.GGUF_PIPELINE_HTTP_ATTEMPTS ?? "") ? Number(env.GGUF_PIPELINE_HTTP_ATTEMPTS) : 0;
+  return { ...defaultRetryPolicy, ...(seconds > 0 ? { timeoutMs: seconds * 1000 } : {}), ...(attempts > 0 ? { attempts } : {}) };
+}
 
 /** Why an attempt failed: the Hub answered an error status, or the connection broke (refused, reset, dropped mid-body). */
 export type RetryCause = { kind: "status"; status: number; retryAfter?: string | null } | { kind: "network" };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StageEvent } from "@gguf-pipeline/core";
 import { PublishError } from "../errors.js";
-import { defaultRetryPolicy, retryDelay } from "./retry-delay.js";
+import { retryDelay, retryPolicyFromEnv } from "./retry-delay.js";
 import type { RetryCause, RetryPolicy } from "./retry-delay.js";
 
 /** One retry about to happen (the Hub's status or "connection lost"), for a warning line. */
@@ -35,7 +35,7 @@ export interface RetryingFetchParams {
  */
 export function createRetryingFetch(params: RetryingFetchParams = {}): typeof fetch {
   const inner = params.fetch ?? fetch;
-  const policy = { ...defaultRetryPolicy, ...params.policy };
+  const policy = { ...retryPolicyFromEnv(), ...params.policy };
   return async (input, init) => {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
@@ -44,19 +44,23 @@ export function createRetryingFetch(params: RetryingFetchParams = {}): typeof fe
     const idempotent = !(method === "POST" && /\/commit\//.test(url.pathname) && url.searchParams.has("create_pr"));
     const signals = [init?.signal, params.signal].filter((s): s is AbortSignal => !!s);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const waitMs = policy.timeoutMs + Math.round(bodyBytes(init?.body) / 2 ** 20) * 1000;
     for (let attempt = 1; ; attempt++) {
       let cause: RetryCause;
       let response: Response | undefined;
       let failure: unknown;
+      // A server that takes the request and never answers would hold the run for as long as the user waits.
+      const timeout = AbortSignal.timeout(waitMs);
       try {
-        response = await inner(input, { ...init, ...(signal ? { signal } : {}) });
+        response = await inner(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
         if (response.ok) return response;
         cause = { kind: "status", status: response.status, retryAfter: response.headers.get("retry-after") };
       } catch (error) {
         const local = localCause(error);
         if (local) throw local;
-        if (signal?.aborted || !(error instanceof TypeError)) throw error;
-        failure = error;
+        if (signal?.aborted) throw error;
+        if (!timeout.aborted && !(error instanceof TypeError)) throw error;
+        failure = timeout.aborted ? new PublishError({ message: `no answer from ${url.origin}${url.pathname} in ${Math.round(waitMs / 1000)} s (${attempt} ${attempt === 1 ? "try" : "tries"})`, exitCode: 1, hint: "check the network and HF_ENDPOINT, then run again (GGUF_PIPELINE_HTTP_TIMEOUT sets the wait)" }) : error;
         cause = { kind: "network" };
       }
       const delayMs = replayable ? retryDelay({ policy, attempt, cause, idempotent, ...(params.random ? { random: params.random } : {}) }) : undefined;
@@ -74,6 +78,14 @@ export function createRetryingFetch(params: RetryingFetchParams = {}): typeof fe
   };
 }
 
+/** The bytes a request body sends, where it says (a Blob or a string); 0 otherwise. */
+function bodyBytes(body: RequestInit["body"]): number {
+  if (body instanceof Blob) return body.size;
+  if (typeof body === "string") return Buffer.byteLength(body);
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body.byteLength;
+  return 0;
+}
+
 /** A failure to read our own file, wrapped by fetch: not the network's fault, so never retried. */
 function localCause(error: unknown): PublishError | undefined {
   if (error instanceof PublishError) return error;
@@ -82,6 +94,7 @@ function localCause(error: unknown): PublishError | undefined {
 }
 
 function describe(cause: RetryCause, failure: unknown): string {
+  if (failure instanceof PublishError) return "no answer in time";
   if (cause.kind === "status") return `HTTP ${cause.status}${cause.retryAfter ? `, Retry-After ${cause.retryAfter}` : ""}`;
   const inner = failure instanceof Error && failure.cause instanceof Error ? failure.cause : undefined;
   const code = inner && "code" in inner && typeof inner.code === "string" ? inner.code : undefined;

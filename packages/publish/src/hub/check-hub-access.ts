@@ -1,5 +1,5 @@
 import { HubApiError, whoAmI } from "@huggingface/hub";
-import { CanceledError } from "@gguf-pipeline/core";
+import { CanceledError, forTerminal } from "@gguf-pipeline/core";
 import { PublishError } from "../errors.js";
 import { judgeToken } from "./judge-token.js";
 import type { WhoAmIAnswer } from "./judge-token.js";
@@ -41,7 +41,8 @@ export async function checkHubAccess(params: CheckHubAccessParams): Promise<Chec
     if (params.signal?.aborted) throw new CanceledError();
     if (error instanceof HubApiError && (error.statusCode === 401 || error.statusCode === 403)) {
       throw new PublishError({
-        message: `HF_TOKEN was not accepted by ${params.hubUrl} (${error.statusCode}: ${firstSentence(error.message)})`,
+        // The server's words are quoted, never trusted: one that echoes the Authorization header must not print the token.
+        message: `HF_TOKEN was not accepted by ${params.hubUrl} (${error.statusCode}: ${forTerminal(firstSentence(error.message), { HF_TOKEN: accessToken })})`,
         exitCode: 2,
         statusCode: error.statusCode,
         hint: `the token is wrong, expired or revoked: create a write token at ${tokensUrl}`,

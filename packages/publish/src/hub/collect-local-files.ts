@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { formatBytes, type Artifact, type StageEvent } from "@gguf-pipeline/core";
+import { fileInside, formatBytes, InputError, type Artifact, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { LocalFileError, PublishError } from "../errors.js";
 import { splitForHub } from "./split-for-hub.js";
@@ -23,7 +23,11 @@ export interface CollectLocalFilesParams {
 export async function* collectLocalFiles(params: CollectLocalFilesParams): AsyncGenerator<StageEvent, HubPart[]> {
   const parts: HubPart[] = [];
   for (const artifact of params.artifacts) {
-    const file = join(params.outDir, artifact.path);
+    // report.json is input too: a file it names must be a file inside the output folder, never a link out of it.
+    const file = await fileInside({ dir: params.outDir, path: artifact.path, hint: "only the run's own files are published: run the pipeline again" }).catch((error: unknown) => {
+      if (error instanceof InputError && error.message === "missing") return join(params.outDir, artifact.path);
+      throw error;
+    });
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) throw new LocalFileError({ file, message: `${artifact.path} is listed in report.json but missing from the output folder` });
     if (info.size !== artifact.bytes) throw new LocalFileError({ file, message: `${artifact.path} is ${info.size} bytes, but report.json records ${artifact.bytes}` });

@@ -163,6 +163,10 @@ function commitFailure(error: unknown, params: CommitPlanParams, gaveUp: Omit<Re
   if (params.signal?.aborted) return new CanceledError({ message: `publishing to ${params.repo} was interrupted; nothing was committed` });
   if (error instanceof PublishError) return error;
   const status = error instanceof HubApiError ? error.statusCode : undefined;
+  // A file body refused by the storage (its presigned URL, not the token): after the Hub restarted, or a URL that expired.
+  if ((status === 401 || status === 403) && gaveUp?.file) {
+    return new PublishError({ message: `the storage refused the upload of ${gaveUp.file} to ${params.repo} (${status} on its presigned upload URL: expired, or the Hub was restarted)`, exitCode: 1, file: gaveUp.file, repo: params.repo, statusCode: status, hint: "run again: the upload starts over with new URLs (files already uploaded are not sent again); nothing was committed", cause: error });
+  }
   if (status === 401 || status === 403) {
     return new PublishError({ message: `the Hub refused the upload to ${params.repo} (${status})`, exitCode: 2, repo: params.repo, statusCode: status, hint: "check that HF_TOKEN may write this repo", cause: error });
   }

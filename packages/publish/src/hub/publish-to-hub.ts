@@ -1,5 +1,5 @@
 import { HubApiError, createRepo } from "@huggingface/hub";
-import { CanceledError, formatBytes } from "@gguf-pipeline/core";
+import { CanceledError, formatBytes, refreshLinked } from "@gguf-pipeline/core";
 import type { HubPublication, StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { collectLocalFiles } from "./collect-local-files.js";
@@ -74,8 +74,10 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
   if (clash) throw new PublishError({ message: `the run has a file named ${clash.path}, which the publish writes itself`, exitCode: 2, file: clash.path, repo: target.repo, hint: "leave it out with publish.hf.files" });
   const local: LocalFile[] = [...parts.map((p): LocalFile => ({ path: p.artifact.path, bytes: p.artifact.bytes, sha256: p.artifact.sha256, source: { kind: "file", file: p.file } })), ...texts];
   if (params.settings.folder) {
-    const staged = await stageHubFolder({ outDir: params.outDir, folder: params.settings.folder, repo: target.repo, hubUrl: params.hubUrl, branch, files: local });
-    yield { type: "progress", stage, message: `${target.repo}: ${local.length} files written to ${staged.folder ?? ""} (not sent)` };
+    const { changed, ...staged } = await stageHubFolder({ outDir: params.outDir, folder: params.settings.folder, repo: target.repo, hubUrl: params.hubUrl, branch, files: local });
+    // Linking the run's files moved their ctime, not their bytes: the next run need not hash them again.
+    if (changed) await refreshLinked({ outDir: params.outDir, paths: target.artifacts.map((a) => a.path) });
+    yield { type: "progress", stage, message: `${target.repo}: ${local.length} files ${changed ? "written" : "unchanged"} in ${staged.folder ?? ""} (not sent)` };
     return staged;
   }
   const notices: RetryNotice[] = [];
@@ -89,8 +91,13 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
     remote = await read().catch(canceled(params));
     yield* retryWarnings(notices, stage);
   }
+  // A file the run still makes (left out by publish.hf.files) is not "no longer made": it is never deleted.
+  const made = new Set(params.report.artifacts.map((a) => a.path));
   for (let round = 1; ; round++) {
-    const plan = await planFor(local, remote, params.signal);
+    const plan = await planFor(local, remote, made, params.signal);
+    const deleting = plan.filter((f) => f.action === "delete").map((f) => f.path);
+    // Never silent: a deletion is named before it happens (and in a dry run).
+    if (deleting.length > 0) yield { type: "log", stage, level: "warn", message: `${target.repo}: ${params.dryRun ? "would delete" : "deletes"} ${deleting.length} file(s) an earlier publish of this recipe made and this run no longer makes: ${deleting.join(", ")}` };
     const publication: HubPublication = { repo: target.repo, endpoint: params.hubUrl, branch, files: plan.map(({ path, action, bytes, sha256 }) => ({ path, action, bytes, ...(sha256 ? { sha256 } : {}) })), uploadedBytes: 0 };
     yield { type: "progress", stage, message: `${target.repo}: ${planLine(plan)}${remote.exists ? "" : " (new repo)"}` };
     if (params.dryRun || !remote.exists || !planChanges(plan)) return publication;
@@ -120,7 +127,7 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
       remote = await read().catch(canceled(params));
       yield* retryWarnings(notices, stage);
       if (!remote.exists) throw error;
-      const again = await planFor(local, remote, params.signal);
+      const again = await planFor(local, remote, made, params.signal);
       if (!planChanges(again)) {
         yield { type: "log", stage, level: "info", message: `${target.repo}: the branch already holds these files (commit ${remote.head.slice(0, 12)})` };
         return { ...publication, commit: { oid: remote.head, url: `${params.hubUrl}/${target.repo}/commit/${remote.head}` } };
@@ -131,7 +138,7 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
 }
 
 /** The plan against the remote; small local files get their git blob id where the remote keeps that path outside LFS. */
-async function planFor(local: LocalFile[], remote: RemoteState, signal: AbortSignal | undefined): Promise<PlannedFile[]> {
+async function planFor(local: LocalFile[], remote: RemoteState, made: Set<string>, signal: AbortSignal | undefined): Promise<PlannedFile[]> {
   if (!remote.exists) return planCommit({ local, remote: [], previous: [] });
   const byPath = new Map<string, RemoteFile>(remote.files.map((f) => [f.path, f]));
   const withOids = await Promise.all(
@@ -141,7 +148,7 @@ async function planFor(local: LocalFile[], remote: RemoteState, signal: AbortSig
       return { ...f, gitOid: await gitBlobOidOfFile({ file: f.source.file, bytes: f.bytes, ...(signal ? { signal } : {}) }) };
     }),
   );
-  return planCommit({ local: withOids, remote: remote.files, previous: remote.previous });
+  return planCommit({ local: withOids, remote: remote.files, previous: remote.previous.filter((p) => !made.has(p)) });
 }
 
 async function ensureRepo(params: PublishToHubParams, repo: string, fetch: typeof globalThis.fetch): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Artifact } from "@gguf-pipeline/core";
+import { PublishError } from "../errors.js";
 import { selectFiles } from "./select-files.js";
 import type { HubSettings } from "../publish-types.js";
 
@@ -20,6 +21,11 @@ export interface RepoTargetsParams {
  */
 export function repoTargets(params: RepoTargetsParams): RepoTarget[] {
   const selected = selectFiles({ artifacts: params.artifacts, ...(params.settings.files ? { patterns: params.settings.files } : {}) });
+  // An empty selection is a mistake, never a publish of nothing (an earlier publish's files would look gone).
+  if (params.settings.files && !selected.some((a) => a.stage !== "license")) {
+    const names = params.artifacts.filter((a) => a.stage !== "license").map((a) => a.path);
+    throw new PublishError({ message: `publish.hf.files (${params.settings.files.map((p) => JSON.stringify(p)).join(", ")}) matches none of the run's files (${names.join(", ")})`, exitCode: 2, hint: "fix the patterns: they are matched against the files' names, e.g. \"*Q4_K_M*\"" });
+  }
   const adapterRepo = params.settings.adapterRepo;
   const isAdapter = (a: Artifact) => a.stage.startsWith("adapter:");
   const adapters = selected.filter(isAdapter);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { convertGGUFTemplateToOllama } from "@huggingface/ollama-utils";
 import { ollamaChatTemplate } from "./chat-template.js";
 
 // The tiny fixture's template (examples/tiny/model/chat_template.jinja): no table entry matches it.
@@ -25,6 +26,20 @@ describe("ollamaChatTemplate", () => {
     expect(out?.how).toBe("known");
     expect(out?.template).toContain("<|im_start|>");
     expect(out?.stop).toContain("<|im_end|>");
+  });
+
+  it("should say where a template taken for a library one departs from it, and say nothing of the library's own", () => {
+    // The library's own Jinja for the format ChatML is matched to (by its special tokens).
+    const library = convertGGUFTemplateToOllama({ chat_template: chatml })?.gguf ?? "";
+    expect(ollamaChatTemplate({ chatTemplate: library, addBos: false })?.differs).toBeUndefined();
+    // A fine-tune's change after the first 128 characters: the matcher looks no further, so it must be said.
+    const changed = `${library.slice(0, 200)}{# changed #}${library.slice(200)}`;
+    const out = ollamaChatTemplate({ chatTemplate: changed, addBos: false });
+    expect(out?.how).toBe("known");
+    expect(out?.differs?.at).toBe(200);
+    expect(out?.differs?.ours).toContain("{# changed #}");
+    // Plain ChatML is taken for another template that shares its tokens: said too.
+    expect(ollamaChatTemplate({ chatTemplate: chatml, addBos: false })?.differs?.at).toBeGreaterThan(0);
   });
 
   it("should give up rather than guess: a template that does not render, or one that never places the message", () => {

@@ -18,6 +18,11 @@ export interface OllamaChatTemplate {
   parameters: Record<string, unknown>;
   /** `known`: one of Ollama's library templates matched; `converted`: rendered from the Jinja by the converter. */
   how: "known" | "converted";
+  /**
+   * For a `known` match that is not the library's template exactly (the matcher compares the first 128 characters, or
+   * the special tokens): which family it was taken for, and where the model's own template first differs from it.
+   */
+  differs?: { family: string; at: number; theirs: string; ours: string };
 }
 
 /**
@@ -46,7 +51,18 @@ export function ollamaChatTemplate(params: OllamaChatTemplateParams): OllamaChat
   const template = how === "converted" && params.bosToken ? placeBos(raw, params.bosToken, params.addBos) : raw;
   const { stop, ...parameters } = extra as Record<string, unknown>;
   const stops = Array.isArray(stop) ? stop.filter((s): s is string => typeof s === "string") : tokens;
-  return { template, stop: [...new Set(stops)], parameters, how };
+  const differs = how === "known" ? difference(mapped.model, mapped.gguf, params.chatTemplate) : undefined;
+  return { template, stop: [...new Set(stops)], parameters, how, ...(differs ? { differs } : {}) };
+}
+
+/** Where a model's Jinja first departs from the library template it was matched to (trailing whitespace aside). */
+function difference(family: string, library: string, own: string): OllamaChatTemplate["differs"] {
+  const [a, b] = [library.trimEnd(), own.trimEnd()];
+  if (a === b) return undefined;
+  let at = 0;
+  while (at < a.length && at < b.length && a[at] === b[at]) at++;
+  const around = (text: string) => JSON.stringify(text.slice(Math.max(0, at - 10), at + 30));
+  return { family, at, theirs: around(a), ours: around(b) };
 }
 
 /** Moves a BOS that only the system branch renders: dropped when the tokenizer adds BOS, else written first always. */

@@ -18,6 +18,8 @@ export interface OllamaModelContent {
   licenses: string[];
   /** Where the template came from, for the plan: "recipe", "Ollama's library (zephyr)", "converted from the GGUF". */
   templateFrom?: string;
+  /** What the user must hear about the template (it renders other prompts than the model's own). */
+  warnings?: string[];
 }
 
 /** The parts every tag shares, read once: the recipe's template file and parameters, the license texts. */
@@ -77,6 +79,7 @@ export async function modelContent(params: { file: string; label: string; kind: 
   let stop: string[];
   let extra: Record<string, unknown> = {};
   let templateFrom: string;
+  const warnings: string[] = [];
   if (shared.recipeTemplate !== undefined) {
     template = shared.recipeTemplate;
     stop = [];
@@ -94,11 +97,14 @@ export async function modelContent(params: { file: string; label: string; kind: 
     ({ template, stop } = converted);
     extra = converted.parameters;
     templateFrom = converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template";
+    const d = converted.differs;
+    // Never silent: a fine-tune's changed template rendered as the stock one is other prompts than it was trained on.
+    if (d) warnings.push(`${params.label}: its chat template starts like Ollama's "${d.family}" template but differs at character ${d.at} (${d.ours} where the library has ${d.theirs}); the Modelfile gets the library template, which renders other prompts than the model's own — write a matching Go template into a file and set publish.ollama.template to it`);
   }
   const library = checkOllamaParameters(extra).values;
   const recipeStop = shared.parameters.stop;
   const stops = [...new Set([...stop, ...endTokens, ...(Array.isArray(recipeStop) ? recipeStop : [])])];
-  return { ...base, template, templateFrom, parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
+  return { ...base, template, templateFrom, ...(warnings.length ? { warnings } : {}), parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
 }
 
 function num(value: GgufValue | undefined): number | undefined {

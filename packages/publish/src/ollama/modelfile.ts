@@ -40,6 +40,17 @@ export function formatModelfile(spec: ModelfileSpec): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Why a value cannot go into a Modelfile as it is (checked before any work: publish.ollama.system); undefined when it can. */
+export function modelfileValueProblem(command: string, value: string): string | undefined {
+  try {
+    modelfileValue(command, value, "block");
+    return undefined;
+  } catch (error) {
+    if (error instanceof ModelfileValueError) return error.message;
+    throw error;
+  }
+}
+
 type Style = "bare" | "block";
 
 /** The first quoting (in the preferred order) under which the parser reads `value` back unchanged. */

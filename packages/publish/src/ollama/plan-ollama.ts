@@ -1,5 +1,5 @@
 import { basename, join } from "node:path";
-import type { Artifact, OllamaPublication } from "@gguf-pipeline/core";
+import { fileInside, type Artifact, type OllamaPublication } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { PublishError } from "../errors.js";
 import { formatModelfile, ModelfileValueError } from "./modelfile.js";
@@ -80,6 +80,10 @@ export async function planOllama(params: PlanOllamaParams): Promise<OllamaPlan> 
   const { settings, outDir } = params;
   checkOllamaSettings({ settings });
   const chosen = ollamaTags({ report: params.report, settings });
+  // report.json is input: every file a Modelfile folder links must be a real file inside the output folder.
+  for (const file of [...chosen.tags.flatMap((t) => t.files), ...(chosen.adapter ? [chosen.adapter] : [])]) {
+    await fileInside({ dir: outDir, path: file.path, hint: "only the run's own files are published: run the pipeline again" });
+  }
   const shared = await readSharedContent({ settings, recipeDir: params.recipeDir, outDir, report: params.report });
   const adapter = chosen.adapter ? blobOf(outDir, [chosen.adapter]) : undefined;
   const tags: OllamaPlannedTag[] = [];

@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { formatBytes, type OllamaPublication, type StageEvent } from "@gguf-pipeline/core";
+import { formatBytes, refreshLinked, type OllamaPublication, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { LocalFileError, PublishError } from "../errors.js";
 import type { OllamaConnection } from "./api.js";
@@ -36,6 +36,7 @@ export async function* publishToOllama(params: PublishToOllamaParams): AsyncGene
   yield { type: "start", stage, title: `${params.dryRun ? "Plan the publish" : "Publish"} to Ollama: ${params.settings.name}${where}` };
   const plan = await planOllama(params);
   yield { type: "progress", stage, message: `${plan.tags.length} tag(s): ${plan.tags.map((t) => t.tag).join(", ")} (latest → ${plan.latest})` };
+  for (const warning of new Set(plan.tags.flatMap((t) => t.content.warnings ?? []))) yield { type: "log", stage, level: "warn", message: warning };
   const publication = publicationOf(plan);
   if (params.dryRun) {
     yield { type: "done", stage, title: `${plan.name}: ${plan.tags.length} tag(s) planned, nothing written`, seconds: (Date.now() - started) / 1000, cached: false };
@@ -47,6 +48,8 @@ export async function* publishToOllama(params: PublishToOllamaParams): AsyncGene
   }
   await checkLocalFiles(plan);
   const rewritten = yield* writeFolders(params.outDir, plan);
+  // Linking the run's files moved their ctime, not their bytes: the next run need not hash them again.
+  if (rewritten > 0) await refreshLinked({ outDir: params.outDir, paths: params.report.artifacts.map((a) => a.path) });
   let uploadedBytes = 0;
   const sent = new Set<string>();
   if (conn) {

@@ -2,6 +2,7 @@ import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { LoadedRecipe, Recipe, RecipeProblem } from "@gguf-pipeline/core";
 import { PublishError } from "../errors.js";
+import { modelfileValueProblem } from "./modelfile.js";
 import { ollamaNameProblem } from "./name.js";
 import { checkOllamaParameters } from "./parameters.js";
 import type { OllamaSettings } from "../publish-types.js";
@@ -25,6 +26,9 @@ export function ollamaSettingsProblems(params: OllamaSettingsProblemsParams): Re
   const problems: RecipeProblem[] = [];
   const nameProblem = ollamaNameProblem(settings.name);
   if (nameProblem) problems.push({ path: [...at, "name"], message: nameProblem, hint: 'e.g. "tiny", "me/tiny" or "registry.example.com/team/tiny"' });
+  // A SYSTEM no Modelfile quoting carries fails before any work, not after the ladder.
+  const system = settings.system !== undefined ? modelfileValueProblem("SYSTEM", settings.system) : undefined;
+  if (system) problems.push({ path: [...at, "system"], message: system, hint: "reword it (no quote right before a line break, no control characters)" });
   for (const p of checkOllamaParameters(settings.parameters ?? {}).problems) problems.push({ path: [...at, "parameters", p.key], message: p.message, hint: p.hint });
   const seen = new Set<string>();
   for (const [i, tag] of (settings.tags ?? []).entries()) {
