@@ -1,4 +1,5 @@
 import { createWriteStream } from "node:fs";
+import { encodeGgufKv, GgufWriter, ggufTypes, type GgufTypedValue } from "@gguf-pipeline/core";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 
@@ -35,7 +36,7 @@ export async function writeProbeModel(params: WriteProbeModelParams): Promise<Pr
   const vocab = probeVocabulary();
   const random = normalFrom(params.seed ?? 20261206);
   const tensors = tensorList(vocab.tokens.length);
-  const metadata: [string, Value][] = [
+  const metadata: [string, GgufTypedValue][] = [
     ["general.architecture", str("llama")],
     ["general.name", str("gguf-pipeline toolchain self-test")],
     ["general.file_type", u32(0)],
@@ -50,22 +51,22 @@ export async function writeProbeModel(params: WriteProbeModelParams): Promise<Pr
     ["llama.rope.freq_base", f32(10000)],
     ["llama.vocab_size", u32(vocab.tokens.length)],
     ["tokenizer.ggml.model", str("llama")],
-    ["tokenizer.ggml.tokens", { kind: "strings", value: vocab.tokens }],
-    ["tokenizer.ggml.scores", { kind: "f32s", value: vocab.scores }],
-    ["tokenizer.ggml.token_type", { kind: "i32s", value: vocab.types }],
+    ["tokenizer.ggml.tokens", { type: T.ARRAY, subType: T.STRING, value: vocab.tokens }],
+    ["tokenizer.ggml.scores", { type: T.ARRAY, subType: T.F32, value: vocab.scores }],
+    ["tokenizer.ggml.token_type", { type: T.ARRAY, subType: T.I32, value: vocab.types }],
     ["tokenizer.ggml.unknown_token_id", u32(0)],
     ["tokenizer.ggml.bos_token_id", u32(1)],
     ["tokenizer.ggml.eos_token_id", u32(2)],
-    ["tokenizer.ggml.add_bos_token", { kind: "bool", value: true }],
-    ["tokenizer.ggml.add_eos_token", { kind: "bool", value: false }],
+    ["tokenizer.ggml.add_bos_token", { type: T.BOOL, value: true }],
+    ["tokenizer.ggml.add_eos_token", { type: T.BOOL, value: false }],
   ];
   const alignment = 32;
-  const header = new Writer();
+  const header = new GgufWriter();
   header.raw(Buffer.from("GGUF", "latin1"));
   header.u32(3);
   header.u64(tensors.length);
   header.u64(metadata.length);
-  for (const [key, value] of metadata) writeKv(header, key, value);
+  for (const [key, value] of metadata) header.raw(encodeGgufKv(key, value));
   let offset = 0;
   for (const t of tensors) {
     header.string(t.name);
@@ -178,98 +179,10 @@ function normalFrom(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
-type Value =
-  | { kind: "string"; value: string }
-  | { kind: "u32"; value: number }
-  | { kind: "f32"; value: number }
-  | { kind: "bool"; value: boolean }
-  | { kind: "strings"; value: string[] }
-  | { kind: "f32s"; value: number[] }
-  | { kind: "i32s"; value: number[] };
-
-const str = (value: string): Value => ({ kind: "string", value });
-const u32 = (value: number): Value => ({ kind: "u32", value });
-const f32 = (value: number): Value => ({ kind: "f32", value });
-
-/** GGUF value types (gguf.h). */
-const T = { U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
-
-function writeKv(w: Writer, key: string, v: Value): void {
-  w.string(key);
-  switch (v.kind) {
-    case "string":
-      w.u32(T.STRING);
-      w.string(v.value);
-      return;
-    case "u32":
-      w.u32(T.U32);
-      w.u32(v.value);
-      return;
-    case "f32":
-      w.u32(T.F32);
-      w.f32(v.value);
-      return;
-    case "bool":
-      w.u32(T.BOOL);
-      w.raw(Buffer.from([v.value ? 1 : 0]));
-      return;
-    case "strings":
-      w.u32(T.ARRAY);
-      w.u32(T.STRING);
-      w.u64(v.value.length);
-      for (const s of v.value) w.string(s);
-      return;
-    case "f32s":
-      w.u32(T.ARRAY);
-      w.u32(T.F32);
-      w.u64(v.value.length);
-      for (const x of v.value) w.f32(x);
-      return;
-    case "i32s":
-      w.u32(T.ARRAY);
-      w.u32(T.I32);
-      w.u64(v.value.length);
-      for (const x of v.value) w.i32(x);
-  }
-}
-
-/** Little-endian bytes, appended. */
-class Writer {
-  private parts: Buffer[] = [];
-  length = 0;
-  raw(b: Buffer): void {
-    this.parts.push(b);
-    this.length += b.length;
-  }
-  u32(n: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    this.raw(b);
-  }
-  i32(n: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(n);
-    this.raw(b);
-  }
-  u64(n: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(n));
-    this.raw(b);
-  }
-  f32(n: number): void {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(n);
-    this.raw(b);
-  }
-  string(s: string): void {
-    const b = Buffer.from(s, "utf8");
-    this.u64(b.length);
-    this.raw(b);
-  }
-  bytes(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
+const T = ggufTypes;
+const str = (value: string): GgufTypedValue => ({ type: T.STRING, value });
+const u32 = (value: number): GgufTypedValue => ({ type: T.U32, value });
+const f32 = (value: number): GgufTypedValue => ({ type: T.F32, value });
 
 function pad(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { arrayLength, fileTypeName, ggmlTypeName, ggufLibrary, GgufHeaderError, modelKind, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
+import { arrayLength, fileTypeName, ggmlTypeName, ggufLibrary, GgufHeaderError, modelKind, readVocabulary, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
 
 export interface CheckGgufParams {
   file: string;
@@ -150,6 +150,7 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
       const id = m[`tokenizer.ggml.${key}_token_id`];
       if (typeof id === "number") add(`${key} token`, id >= 0 && id < tokenCount, `${key} id ${id} of ${tokenCount} tokens`);
     }
+    checks.push(...(await vocabularyChecks({ file: files[0] ?? file, metadata: m, model, tokenCount })));
   }
   const ctx = m[`${arch}.context_length`];
   if (typeof ctx === "number") facts.contextLength = ctx;
@@ -173,6 +174,40 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
     );
   }
   return done();
+}
+
+/** The tokenizer models llama.cpp's vocabulary loader knows (src/llama-vocab.cpp); any other it refuses to load. */
+export const knownTokenizerModels = ["no_vocab", "none", "llama", "bert", "gpt2", "hybriddna", "whitespace", "t5", "rwkv", "test", "plamo2", "gemma4"];
+
+/**
+ * What llama.cpp's vocabulary loader refuses that a header shows: an unknown tokenizer model, score and type arrays
+ * shorter than the vocabulary, special-token ids outside it, and two tokens with the same bytes (its token-to-id map
+ * then has fewer entries than tokens, and it aborts: GGML_ASSERT(id_to_token.size() == token_to_id.size())).
+ */
+async function vocabularyChecks(params: { file: string; metadata: Record<string, GgufValue>; model: string; tokenCount: number }): Promise<GgufCheck[]> {
+  const { metadata: m, model, tokenCount } = params;
+  const checks: GgufCheck[] = [];
+  const known = knownTokenizerModels.includes(model);
+  checks.push({ name: "tokenizer model", ok: known, fact: known ? `tokenizer.ggml.model ${model}` : `tokenizer.ggml.model "${model}" is not one the pinned llama.cpp knows (${knownTokenizerModels.join(", ")}): it cannot load this file` });
+  const short = ["scores", "token_type"].map((key) => ({ key, n: arrayLength(m[`tokenizer.ggml.${key}`]) })).find((a) => a.n !== undefined && a.n < tokenCount);
+  checks.push({ name: "token arrays", ok: !short, fact: short ? `tokenizer.ggml.${short.key} has ${short.n} items for ${tokenCount} tokens` : `scores and types for all ${tokenCount} tokens` });
+  const outside = Object.entries(m).find(([key, id]) => /^tokenizer\.ggml\.\w+_token_id$/.test(key) && typeof id === "number" && (id < 0 || id >= tokenCount));
+  checks.push({ name: "special tokens", ok: !outside, fact: outside ? `${outside[0]} is ${String(outside[1])}, outside the ${tokenCount} tokens` : "every special token id is a token" });
+  const { tokens } = await readVocabulary({ file: params.file });
+  const seen = new Map<string, number>();
+  let repeat: [number, number] | undefined;
+  for (const [i, token] of tokens.entries()) {
+    const key = token.toString("latin1");
+    const first = seen.get(key);
+    if (first !== undefined) {
+      repeat = [first, i];
+      break;
+    }
+    seen.set(key, i);
+  }
+  const shown = (i: number) => JSON.stringify(tokens[i]?.toString("utf8") ?? "").replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  checks.push({ name: "token texts", ok: !repeat, fact: repeat ? `tokens ${repeat[0]} and ${repeat[1]} are both ${shown(repeat[0])}: llama.cpp refuses a vocabulary whose texts repeat` : `${tokens.length} distinct token texts` });
+  return checks;
 }
 
 interface Structure {

@@ -36,6 +36,10 @@ export interface GgufHeader {
   /** Where the tensor data starts (the header rounded up to the alignment). */
   tensorDataOffset: number;
   alignment: number;
+  /** Each key–value pair's bytes in the file, key first (what a rewrite copies untouched). */
+  kvRanges: { key: string; start: number; end: number }[];
+  /** The tensor infos' bytes: from the end of the metadata to the end of the header proper. */
+  tensorInfoRange: { start: number; end: number };
 }
 
 /** The header ends before it says it does: `at` is the byte where the missing value starts. */
@@ -114,11 +118,15 @@ async function readHeader(r: HeaderReader, file: string, pick: GgufPick | undefi
   const tensorCount = Number(await r.u64("the tensor count"));
   const kvCount = Number(await r.u64("the metadata count"));
   const metadata: Record<string, GgufValue> = {};
+  const kvRanges: GgufHeader["kvRanges"] = [];
   for (let i = 0; i < kvCount; i++) {
+    const start = r.pos;
     const key = await r.string(`metadata key ${i + 1} of ${kvCount}`);
     const type = await r.u32(`the type of ${key}`);
     metadata[key] = await readValue(r, type, key, key === pick?.key ? pick.indices : []);
+    kvRanges.push({ key, start, end: r.pos });
   }
+  const infoStart = r.pos;
   const tensors: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {
     const name = await r.string(`tensor info ${i + 1} of ${tensorCount}`);
@@ -132,7 +140,7 @@ async function readHeader(r: HeaderReader, file: string, pick: GgufPick | undefi
   const alignmentValue = metadata["general.alignment"];
   const alignment = typeof alignmentValue === "number" && alignmentValue > 0 ? alignmentValue : 32;
   const tensorDataOffset = Math.ceil(r.pos / alignment) * alignment;
-  return { file, bytes: r.size, version, littleEndian: r.littleEndian, metadata, tensors, tensorDataOffset, alignment };
+  return { file, bytes: r.size, version, littleEndian: r.littleEndian, metadata, tensors, tensorDataOffset, alignment, kvRanges, tensorInfoRange: { start: infoStart, end: r.pos } };
 }
 
 async function readValue(r: HeaderReader, type: number, key: string, indices: number[]): Promise<GgufValue> {
