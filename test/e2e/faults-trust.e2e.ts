@@ -1,4 +1,4 @@
-import { cp, mkdir, open, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { cp, link, mkdir, open, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -146,12 +146,13 @@ describe("trust: a cache key is what the tool read; a changed file is never a hi
       if (swapped || !/"stage":"convert","message":"(?!hashed)/.test(chunk.toString())) return;
       swapped = true;
       void (async () => {
-        await rename(weights, `${weights}.orig`);
-        const other = await readFile(`${weights}.orig`);
+        // Atomic both ways (a link keeps the original; renames replace): the file is never missing.
+        await link(weights, `${weights}.orig`);
+        const other = await readFile(weights);
         other[other.length - 1] = (other[other.length - 1] ?? 0) ^ 0xff;
-        await writeFile(weights, other);
+        await writeFile(`${weights}.other`, other);
+        await rename(`${weights}.other`, weights);
         await sleep(300);
-        await rm(weights);
         await rename(`${weights}.orig`, weights);
       })();
     });
@@ -198,7 +199,7 @@ describe("trust: a cache key is what the tool read; a changed file is never a hi
 });
 
 describe("trust: a publish deletes nothing it was not asked to", () => {
-  it("should refuse a publish.hf.files that matches nothing, and keep the files a narrower selection leaves out", async () => {
+  it("should refuse a publish.hf.files that matches nothing, and name what a narrower selection would delete", async () => {
     const wide = await cleanCopy("trust-glob", recipeOf({ publish: { hf: { repo: "test-user/tiny-glob" } } }));
     expect((await cli(["run", wide.recipe], { env: hubEnv() })).exitCode).toBe(0);
     const none = await writeRecipe(wide.work, recipeOf({ publish: { hf: { repo: "test-user/tiny-glob", files: ["*Q5_K_M*"] } } }), "recipe.json");
@@ -208,7 +209,7 @@ describe("trust: a publish deletes nothing it was not asked to", () => {
     const narrow = await writeRecipe(wide.work, recipeOf({ publish: { hf: { repo: "test-user/tiny-glob", files: ["*Q8_0*"] } } }), "recipe.json");
     const dry = await cli(["publish", narrow, "--dry-run"], { env: hubEnv() });
     expect(dry.exitCode, dry.all).toBe(0);
-    expect(dry.stdout).not.toMatch(/^ {2}delete/m);
+    expect(dry.all).toContain("test-user/tiny-glob: would delete 1 file(s) an earlier publish of this recipe made that this one leaves out: Tiny-F32.gguf");
   });
 
   it("should name every file a publish deletes before it deletes it", async () => {
@@ -218,7 +219,7 @@ describe("trust: a publish deletes nothing it was not asked to", () => {
     const fewer = await writeRecipe(work, withoutQuants);
     const run = await cli(["run", fewer], { env: hubEnv() });
     expect(run.exitCode, run.all).toBe(0);
-    expect(run.all).toContain("test-user/tiny-delete: deletes 1 file(s) an earlier publish of this recipe made and this run no longer makes: Tiny-Q8_0.gguf");
+    expect(run.all).toContain("test-user/tiny-delete: deletes 1 file(s) an earlier publish of this recipe made that this one leaves out: Tiny-Q8_0.gguf");
   });
 });
 

@@ -1,8 +1,14 @@
 import { readdir } from "node:fs/promises";
-import type { RunReport } from "@gguf-pipeline/core";
+import { stableKey, type RunReport } from "@gguf-pipeline/core";
 import { describeToolchain } from "@gguf-pipeline/native";
 import { pipelineVersion } from "./pipeline-version.js";
 import type { RunContext } from "./steps/run-context.js";
+
+/** What a recipe makes, whatever it publishes to: the key of the recipe without `publish` and `$schema`. */
+export function recipeRunKey(recipe: object): string {
+  const { publish: _publish, $schema: _schema, ...made } = recipe as Record<string, unknown>;
+  return stableKey(made);
+}
 
 /** report.json's content from what a run's steps made so far (the publish steps need it before the run ends). */
 export async function buildReport(params: { ctx: RunContext; startedAt: Date }): Promise<RunReport> {
@@ -13,7 +19,7 @@ export async function buildReport(params: { ctx: RunContext; startedAt: Date }):
   const described = await describeToolchain({ env: ctx.options.env, override: prepared.override });
   const report: RunReport = {
     schemaVersion: 1,
-    recipe: { path: prepared.loaded.file, sha256: prepared.loaded.sha256 },
+    recipe: { path: prepared.loaded.file, sha256: prepared.loaded.sha256, runKey: recipeRunKey(prepared.loaded.recipe) },
     startedAt: params.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     tools: {

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { findCachedArtifact, InputError, PipelineError, writeReport, type PublishedSection, type RunReport, type StageEvent } from "@gguf-pipeline/core";
 import { ensureToolchain } from "@gguf-pipeline/native";
+import { recipeRunKey } from "./build-report.js";
 import { checkPublishAccess } from "./check-publish-access.js";
 import { prepareRecipe } from "./prepare-recipe.js";
 import { reportCommand } from "./report-command.js";
@@ -55,7 +56,8 @@ export async function openPublish(params: PublishRecipeParams): Promise<OpenedPu
     throw new InputError({ file: loaded.outDir, message: "no finished run here (no report.json)", hint: `run \`pipeline run ${params.file}\` first` });
   });
   // A folder may hold another recipe's finished run (b.json's, beside a.json's): publish only what this recipe made.
-  const sameRecipe = report.recipe?.sha256 === loaded.sha256 || (report.recipe?.path !== undefined && resolve(report.recipe.path) === resolve(loaded.file));
+  const made = report.recipe?.runKey;
+  const sameRecipe = made ? made === recipeRunKey(loaded.recipe) : report.recipe?.sha256 === loaded.sha256 || (report.recipe?.path !== undefined && resolve(report.recipe.path) === resolve(loaded.file));
   if (!sameRecipe) {
     throw new InputError({ file: join(loaded.outDir, "report.json"), message: `was made by another recipe (${report.recipe?.path ?? "unknown"}), not ${loaded.file}`, hint: `publish it with the recipe that made it, or run \`pipeline run ${params.file}\` first` });
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  CanceledError,
   ensureFreeSpace,
   findCachedArtifact,
   formatBytes,
@@ -23,6 +24,7 @@ import {
 import type { Toolchain } from "@gguf-pipeline/native";
 import type { SourceModel } from "./inspect-source.js";
 import { metadataOverride, type RecipeMetadata } from "./metadata-override.js";
+import { ggufModelName } from "./gguf-model-name.js";
 import { planConvert } from "./plan-convert.js";
 import { shadowSource } from "./shadow-source.js";
 
@@ -103,7 +105,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   const run = runTool({
     tool: "convert_hf_to_gguf.py",
     command: toolchain.python,
-    args: [toolchain.scripts.convertHf, input?.dir ?? source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", params.name, ...(overrideFile ? ["--metadata", overrideFile] : [])],
+    args: [toolchain.scripts.convertHf, input?.dir ?? source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", ggufModelName({ name: params.name, architecture: source.architecture, files: source.files }), ...(overrideFile ? ["--metadata", overrideFile] : [])],
     cwd: toolchain.llamaCppDir,
     file: source.dir,
     ...(params.signal ? { signal: params.signal } : {}),
@@ -113,14 +115,19 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     const first = run.next();
     preloadGgufLibrary();
     params.whileConverting?.();
-    for (let line = await first; !line.done; line = await run.next()) {
-      const event = progressOf(line.value);
-      if (event) yield event;
+    try {
+      for (let line = await first; !line.done; line = await run.next()) {
+        const event = progressOf(line.value);
+        if (event) yield event;
+      }
+    } catch (error) {
+      // The converter may have failed on what it read while a file was being replaced: that is the cause to show.
+      const moved = await watched.changed();
+      if (moved.length > 0 && !(error instanceof CanceledError)) throw changedWhileConverting(moved, source.dir);
+      throw error;
     }
     const moved = await watched.changed();
-    if (moved.length > 0) {
-      throw new InputError({ file: moved[0] ?? source.dir, message: `changed while it was being converted${moved.length > 1 ? ` (with ${moved.length - 1} more)` : ""}: the output would not be what its cache key says`, hint: "run again once the source folder stays as it is (nothing was kept)" });
-    }
+    if (moved.length > 0) throw changedWhileConverting(moved, source.dir);
     // The follower hashes the last bytes in its thread while this one reads the header.
     const [header, followed] = await Promise.all([readGguf({ file: partial }), following.finish()]);
     const type = header.fileType ?? outtype.toUpperCase();
@@ -144,6 +151,10 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     // A failed first conversion leaves the output folder as empty as it found it (rmdir: only while nothing is in it).
     if (!renamed && madeStateDir) await rmdir(stateDir).catch(() => undefined);
   }
+}
+
+function changedWhileConverting(moved: string[], dir: string): InputError {
+  return new InputError({ file: moved[0] ?? dir, message: `changed while it was being converted${moved.length > 1 ? ` (with ${moved.length - 1} more)` : ""}: the output would not be what its cache key says`, hint: "run again once the source folder stays as it is (nothing was kept)" });
 }
 
 export interface ConvertCacheKeyParams {

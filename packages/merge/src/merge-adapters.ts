@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { rm } from "node:fs/promises";
 import { ggufValue, linesOf, produceArtifact, readGguf, rewriteGgufMetadata, runTool, stableKey, type Artifact, type ProduceArtifactOutput, type StageEvent, type TypedValue } from "@gguf-pipeline/core";
-import type { SourceModel } from "@gguf-pipeline/convert";
+import { ggufModelName, type SourceModel } from "@gguf-pipeline/convert";
 import type { Toolchain } from "@gguf-pipeline/native";
 
 export interface MergeAdapterInput {
@@ -86,7 +86,7 @@ export async function* mergeAdapters(params: MergeAdaptersParams): AsyncGenerato
         const base = await readGguf({ file: join(params.outDir, params.base.path) });
         const fileType = base.metadata["general.file_type"];
         const set: Record<string, TypedValue> = {
-          "general.name": ggufValue.string(params.name),
+          "general.name": ggufValue.string(ggufModelName({ name: params.name, architecture: params.source.architecture, files: params.source.files })),
           // llama-export-lora labels its output F16 whatever the tensors are; the merged tensors keep the base's type.
           ...(typeof fileType === "number" ? { "general.file_type": ggufValue.uint32(fileType) } : {}),
           ...baseModelKeys(bases),

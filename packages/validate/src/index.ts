@@ -11,5 +11,6 @@ export * from "./normalize-license.js";
 export * from "./read-model-card.js";
 export * from "./ship-license-files.js";
 export * from "./smoke-test.js";
+export * from "./tokenizer-parity.js";
 export * from "./validate-artifacts.js";
 export * from "./validation-memo.js";

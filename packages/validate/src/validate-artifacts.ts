@@ -6,6 +6,7 @@ import { loadCheck } from "./load-check.js";
 import { memoryOf } from "./memory-of.js";
 import { embeddingTest } from "./embedding-test.js";
 import { smokeTest } from "./smoke-test.js";
+import { sourceTokens, tokenizerParity, type SourceTokens } from "./tokenizer-parity.js";
 import { validationMemo, type ValidationMemoEntry } from "./validation-memo.js";
 
 export interface ValidateArtifactsParams {
@@ -22,6 +23,8 @@ export interface ValidateArtifactsParams {
   smoke: { which: "all" | "smallest" | "none"; prompt: string; tokens: number };
   /** Checks (by name) whose failure is accepted. */
   allow?: string[];
+  /** The source model's folder and files: its own tokenizer is what the GGUFs' must tokenize like (text models). */
+  source?: { dir: string; files: string[]; memoDir?: string };
   toolchain: Toolchain;
   /** Ignore remembered results. */
   force?: boolean;
@@ -39,7 +42,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 7;
+const checksVersion = 8;
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
 const embedSentences = ["The river runs down to the sea.", "Numbers help us count the days.", "A good tool is worth keeping."];
 
@@ -59,6 +62,9 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
   const memo = validationMemo({ outDir: params.outDir });
   let shapes: Record<string, number[]> | undefined;
   let referenceVectors: number[][] | undefined;
+  // The source tokenizer's answers, asked once (and only if a text model needs them).
+  let expected: Promise<SourceTokens> | undefined;
+  const expectedTokens = () => (expected ??= sourceTokensOf(params));
   let cachedAll = true;
   const files: Record<string, FileValidation> = {};
   const used: string[] = [];
@@ -69,7 +75,7 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
     if (!entry) {
       cachedAll = false;
       if (isModel && !shapes) shapes = await referenceShapes(join(params.outDir, reference.path));
-      entry = await checkOne({ params, artifact, isModel, smoked, architectures: planned.architectures, shapes, referenceVectors, sig });
+      entry = await checkOne({ params, artifact, isModel, smoked, architectures: planned.architectures, shapes, referenceVectors, expectedTokens, sig });
       await memo.write(key, entry);
     }
     if (artifact.path === reference.path) referenceVectors = entry.vectors;
@@ -119,6 +125,12 @@ export async function planValidation(params: Omit<ValidateArtifactsParams, "sign
   return { files, architectures };
 }
 
+function sourceTokensOf(params: ValidateArtifactsParams): Promise<SourceTokens> {
+  const source = params.source;
+  if (!source) throw new Error("sourceTokensOf: no source");
+  return sourceTokens({ python: params.toolchain.python, sourceDir: source.dir, files: source.files, workDir: join(params.outDir, ".pipeline", `parity-source-${process.pid}`), ...(source.memoDir ? { memoDir: source.memoDir } : {}), ...(params.signal ? { signal: params.signal } : {}) });
+}
+
 /** The models the smoke test loads: all of them, none, or the reference and the smallest quant (a ladder stays cheap). */
 function chooseSmoked(models: Artifact[], reference: Artifact, params: Pick<ValidateArtifactsParams, "smoke" | "notSmoked">): Set<string> {
   const candidates = models.filter((a) => modelStages.has(a.stage) && !(params.notSmoked ?? []).includes(a.path));
@@ -141,6 +153,7 @@ interface CheckOneParams {
   architectures: string[] | undefined;
   shapes: Record<string, number[]> | undefined;
   referenceVectors: number[][] | undefined;
+  expectedTokens: () => Promise<SourceTokens>;
   sig: { signal?: AbortSignal };
 }
 
@@ -158,6 +171,11 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   // A sound header is not yet a model llama.cpp loads: every model is loaded (without its weights), smoke test or not.
   if (c.isModel && result.ok) entry.checks.push(await loadCheck({ file, fitTool: params.toolchain.tools.fitParams, ...c.sig }));
   if (c.isModel && result.ok) entry.memory = await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
+  // A text model's tokenizer must cut text as the source's does (the reference, and every model that is run).
+  if (c.isModel && result.ok && params.source && result.kind?.kind === "text-generation" && (c.smoked || artifact.path === params.reference.path)) {
+    const expected = await c.expectedTokens();
+    entry.checks.push(await tokenizerParity({ file, tokenizeTool: params.toolchain.tools.tokenize, expected, workDir: join(params.outDir, ".pipeline", `parity-${process.pid}`), ...c.sig }));
+  }
   if (!c.smoked) return entry;
   if (result.kind?.kind === "embedding") {
     const ran = await embeddingTest({

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Artifact } from "@gguf-pipeline/core";
+import { cacheRoot, type Artifact } from "@gguf-pipeline/core";
 import { planValidation, validateArtifacts, validationMemo, type ValidateArtifactsParams } from "@gguf-pipeline/validate";
 import { need, signalOf, type RunStep } from "./run-context.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
@@ -17,6 +17,7 @@ export const validateStep: RunStep = {
     const { toolchain, intermediate, convert } = need(ctx);
     const out = yield* validateArtifacts({
       ...(await validationSettings(ctx.prepared, ctx.artifacts, intermediate, convert)),
+      source: { dir: ctx.prepared.source.dir, files: ctx.prepared.source.files, memoDir: join(cacheRoot({ env: ctx.options.env }), "tokenizer-parity") },
       allow: ctx.options.allow,
       toolchain,
       force: ctx.options.force,

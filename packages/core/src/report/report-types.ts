@@ -86,7 +86,11 @@ export interface ToolVersions {
 /** `report.json` in the output folder. */
 export interface RunReport {
   schemaVersion: 1;
-  recipe: { path: string; sha256: string };
+  /**
+   * The recipe that made the run: its file, its bytes' sha256, and `runKey`, the key of everything in it but where the
+   * run is published (`publish`, `$schema`): two recipes that differ only in where they publish made the same run.
+   */
+  recipe: { path: string; sha256: string; runKey?: string };
   startedAt: string;
   finishedAt: string;
   tools: ToolVersions;

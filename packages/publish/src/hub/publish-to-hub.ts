@@ -91,13 +91,11 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
     remote = await read().catch(canceled(params));
     yield* retryWarnings(notices, stage);
   }
-  // A file the run still makes (left out by publish.hf.files) is not "no longer made": it is never deleted.
-  const made = new Set(params.report.artifacts.map((a) => a.path));
   for (let round = 1; ; round++) {
-    const plan = await planFor(local, remote, made, params.signal);
+    const plan = await planFor(local, remote, params.signal);
     const deleting = plan.filter((f) => f.action === "delete").map((f) => f.path);
     // Never silent: a deletion is named before it happens (and in a dry run).
-    if (deleting.length > 0) yield { type: "log", stage, level: "warn", message: `${target.repo}: ${params.dryRun ? "would delete" : "deletes"} ${deleting.length} file(s) an earlier publish of this recipe made and this run no longer makes: ${deleting.join(", ")}` };
+    if (deleting.length > 0) yield { type: "log", stage, level: "warn", message: `${target.repo}: ${params.dryRun ? "would delete" : "deletes"} ${deleting.length} file(s) an earlier publish of this recipe made that this one leaves out: ${deleting.join(", ")}` };
     const publication: HubPublication = { repo: target.repo, endpoint: params.hubUrl, branch, files: plan.map(({ path, action, bytes, sha256 }) => ({ path, action, bytes, ...(sha256 ? { sha256 } : {}) })), uploadedBytes: 0 };
     yield { type: "progress", stage, message: `${target.repo}: ${planLine(plan)}${remote.exists ? "" : " (new repo)"}` };
     if (params.dryRun || !remote.exists || !planChanges(plan)) return publication;
@@ -127,7 +125,7 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
       remote = await read().catch(canceled(params));
       yield* retryWarnings(notices, stage);
       if (!remote.exists) throw error;
-      const again = await planFor(local, remote, made, params.signal);
+      const again = await planFor(local, remote, params.signal);
       if (!planChanges(again)) {
         yield { type: "log", stage, level: "info", message: `${target.repo}: the branch already holds these files (commit ${remote.head.slice(0, 12)})` };
         return { ...publication, commit: { oid: remote.head, url: `${params.hubUrl}/${target.repo}/commit/${remote.head}` } };
@@ -138,7 +136,7 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
 }
 
 /** The plan against the remote; small local files get their git blob id where the remote keeps that path outside LFS. */
-async function planFor(local: LocalFile[], remote: RemoteState, made: Set<string>, signal: AbortSignal | undefined): Promise<PlannedFile[]> {
+async function planFor(local: LocalFile[], remote: RemoteState, signal: AbortSignal | undefined): Promise<PlannedFile[]> {
   if (!remote.exists) return planCommit({ local, remote: [], previous: [] });
   const byPath = new Map<string, RemoteFile>(remote.files.map((f) => [f.path, f]));
   const withOids = await Promise.all(
@@ -148,7 +146,7 @@ async function planFor(local: LocalFile[], remote: RemoteState, made: Set<string
       return { ...f, gitOid: await gitBlobOidOfFile({ file: f.source.file, bytes: f.bytes, ...(signal ? { signal } : {}) }) };
     }),
   );
-  return planCommit({ local: withOids, remote: remote.files, previous: remote.previous.filter((p) => !made.has(p)) });
+  return planCommit({ local: withOids, remote: remote.files, previous: remote.previous });
 }
 
 async function ensureRepo(params: PublishToHubParams, repo: string, fetch: typeof globalThis.fetch): Promise<void> {

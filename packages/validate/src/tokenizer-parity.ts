@@ -1,0 +1,133 @@
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { hashFile, IllegalInstructionError, runToolToEnd, sha256, ToolError } from "@gguf-pipeline/core";
+
+/**
+ * What every text-generation model's tokenizer is held to: several languages (Japanese included), code, digits,
+ * whitespace runs, non-ASCII letters and emoji — and the model's own chat template rendered for a short conversation,
+ * special tokens and all. A fine-tune is trained on exactly what its tokenizer makes of these.
+ */
+export const parityTexts: Record<string, string> = {
+  english: "Hello! How are you today? I'm fine, thanks — and you?",
+  japanese: "日本語のテキストも正しく分割されるでしょうか。東京は今日晴れです。",
+  code: "def add(a, b):\n    return a + b\n\nprint(add(2, 3))  # 5\n",
+  digits: "Digits: 0 1 12 123 1234 12345 3.14159 2026-12-06 1,000,000",
+  whitespace: "  two leading spaces, three trailing   \n\n\ttab\tand\n\n\n   newlines  ",
+  unicode: "Émojis 🙂🚀 and accents: naïve café, Zürich, ﬁ ligature, Ελληνικά, русский.",
+};
+
+/** A short conversation, with the generation prompt: the chat template's own rendering is compared too. */
+const conversation = [
+  { role: "system", content: "You are a helpful assistant." },
+  { role: "user", content: "What is 2 + 2?" },
+  { role: "assistant", content: "2 + 2 = 4." },
+  { role: "user", content: "And 3 + 3?" },
+];
+
+export interface SourceTokens {
+  /** The source tokenizer's ids of each text, by name (without the specials a tokenizer adds around a text). */
+  tokens: Record<string, number[]>;
+  /** The texts compared, the rendered chat template among them ("chat"), by name. */
+  texts: Record<string, string>;
+}
+
+// The source's own tokenizer, through transformers, in the converters' venv: its tokenizer.json when it ships one
+// (what save_pretrained writes from the fast tokenizer a fine-tune used); otherwise its SentencePiece model itself, the
+// slow tokenizer, since transformers' fast conversion of a bare tokenizer.model splits leading spaces its own way. A
+// template that refuses a system turn (Gemma's) renders the conversation without it.
+const script = `
+import json, os, sys
+from transformers import AutoTokenizer
+ask = json.load(open(sys.argv[1], encoding="utf-8"))
+tok = AutoTokenizer.from_pretrained(ask["dir"], use_fast=os.path.exists(os.path.join(ask["dir"], "tokenizer.json")))
+texts = dict(ask["texts"])
+if getattr(tok, "chat_template", None):
+    try:
+        texts["chat"] = tok.apply_chat_template(ask["conversation"], tokenize=False, add_generation_prompt=True)
+    except Exception:
+        texts["chat"] = tok.apply_chat_template(ask["conversation"][1:], tokenize=False, add_generation_prompt=True)
+out = {"texts": texts, "tokens": {k: tok(v, add_special_tokens=False)["input_ids"] for k, v in texts.items()}}
+print("@@" + json.dumps(out))
+`;
+
+export interface SourceTokensParams {
+  python: string;
+  sourceDir: string;
+  /** The source folder's files: all but the weights go into the memo's key. */
+  files: string[];
+  /** A folder of its own for the question's file (removed after). */
+  workDir: string;
+  /** Where answers are remembered, by the tokenizer files' content, the texts and the interpreter (the cache). */
+  memoDir?: string;
+  signal?: AbortSignal;
+}
+
+/** The source model's tokenizer's ids for the parity texts: one Python run per tokenizer, remembered in the cache. */
+export async function sourceTokens(params: SourceTokensParams): Promise<SourceTokens> {
+  const tokenizerFiles = params.files.filter((f) => !/\.(safetensors|bin|pt|pth|gguf)$/.test(f)).sort();
+  const hashes = await Promise.all(tokenizerFiles.map(async (f) => `${f}:${(await hashFile({ file: join(params.sourceDir, f) })).sha256}`));
+  const key = sha256(JSON.stringify({ hashes, script, parityTexts, conversation, python: params.python }));
+  const memo = params.memoDir ? join(params.memoDir, `${key.slice(0, 32)}.json`) : undefined;
+  const known = memo ? await readFile(memo, "utf8").then((t) => JSON.parse(t) as SourceTokens, () => undefined) : undefined;
+  if (known) return known;
+  const asked = await askTransformers(params);
+  if (memo && params.memoDir && Object.keys(asked.tokens).length > 0) {
+    await mkdir(params.memoDir, { recursive: true });
+    await writeFile(`${memo}.${process.pid}.tmp`, JSON.stringify(asked));
+    await rename(`${memo}.${process.pid}.tmp`, memo);
+  }
+  return asked;
+}
+
+async function askTransformers(params: SourceTokensParams): Promise<SourceTokens> {
+  await mkdir(params.workDir, { recursive: true });
+  const ask = join(params.workDir, "ask.json");
+  try {
+    await writeFile(ask, JSON.stringify({ dir: params.sourceDir, texts: parityTexts, conversation }));
+    const out = await runToolToEnd({ tool: "transformers tokenizer", command: params.python, args: ["-c", script, ask], file: params.sourceDir, env: { TOKENIZERS_PARALLELISM: "false" }, ...(params.signal ? { signal: params.signal } : {}) });
+    const line = out.lines.find((l) => l.startsWith("@@"));
+    return JSON.parse(line?.slice(2) ?? '{"texts":{},"tokens":{}}') as SourceTokens;
+  } finally {
+    await rm(params.workDir, { recursive: true, force: true });
+  }
+}
+
+export interface TokenizerParityOutput {
+  name: "tokenizer parity";
+  ok: boolean;
+  fact: string;
+}
+
+/**
+ * Whether llama.cpp tokenizes a GGUF as the source's tokenizer does, text by text (llama-tokenize with special tokens
+ * parsed, no BOS of its own: the rendered chat template carries the BOS it wants). A mismatch names the text, the first
+ * token that differs and both sides' ids from there.
+ */
+export async function tokenizerParity(params: { file: string; tokenizeTool: string; expected: SourceTokens; workDir: string; signal?: AbortSignal }): Promise<TokenizerParityOutput> {
+  await mkdir(params.workDir, { recursive: true });
+  try {
+    for (const [name, text] of Object.entries(params.expected.texts)) {
+      const textFile = join(params.workDir, `${name}.txt`);
+      await writeFile(textFile, text);
+      const out = await runToolToEnd({ tool: "llama-tokenize", command: params.tokenizeTool, args: ["-m", params.file, "-f", textFile, "--ids", "--no-bos", "--log-disable"], file: params.file, ...(params.signal ? { signal: params.signal } : {}) });
+      const ids = JSON.parse(/\[[\d,\s]*\]/.exec(out.stdout)?.[0] ?? "[]") as number[];
+      const want = params.expected.tokens[name] ?? [];
+      const at = firstDifference(ids, want);
+      if (at !== undefined) {
+        const side = (list: number[]) => `[${list.slice(at, at + 6).join(", ")}${list.length > at + 6 ? ", …" : ""}]`;
+        return { name: "tokenizer parity", ok: false, fact: `the ${name} text tokenizes differently from the source's tokenizer at token ${at} of ${want.length}: llama.cpp ${side(ids)}, transformers ${side(want)}` };
+      }
+    }
+    return { name: "tokenizer parity", ok: true, fact: `${Object.keys(params.expected.texts).length} texts (${Object.keys(params.expected.texts).join(", ")}) tokenize as the source's tokenizer does` };
+  } catch (error) {
+    if (!(error instanceof ToolError) || error instanceof IllegalInstructionError) throw error;
+    return { name: "tokenizer parity", ok: false, fact: `llama-tokenize failed: ${error.message}` };
+  } finally {
+    await rm(params.workDir, { recursive: true, force: true });
+  }
+}
+
+function firstDifference(a: number[], b: number[]): number | undefined {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return undefined;
+}
