@@ -71,6 +71,9 @@ export interface Generation {
 
 export interface ReferenceGeneration extends Generation {
   newIds: number[];
+  /** peft_generate.py: the text up to the first greedy step whose two best logits are within the tie margin. */
+  textUntilTie?: string;
+  tokensUntilTie?: number;
 }
 
 /**
@@ -163,7 +166,8 @@ function parseGenerations(stdout: string): ReferenceGeneration[] {
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => {
-      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string };
-      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim() };
+      const row = JSON.parse(l) as { prompt: string; prompt_ids: number[]; new_ids: number[]; text: string; text_until_tie?: string; tokens_until_tie?: number };
+      const tie = row.text_until_tie !== undefined ? { textUntilTie: row.text_until_tie.trim(), tokensUntilTie: row.tokens_until_tie ?? 0 } : {};
+      return { prompt: row.prompt, promptIds: row.prompt_ids, newIds: row.new_ids, text: row.text.trim(), ...tie };
     });
 }
