@@ -224,17 +224,20 @@ describe("trust: a publish deletes nothing it was not asked to", () => {
 });
 
 describe("trust: what a run shows is what the model is", () => {
-  it("should say when the Ollama template is a library template that differs from the model's own", async () => {
+  it("should say when the Ollama template renders other prompts than the model's own (a library template matched on its start)", async () => {
     const work = await tempDir("trust-template");
     const model = await copyTiny(work);
     const config = JSON.parse(await readFile(join(model, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
     // ChatML, with a default system line a fine-tune was trained on: the library's chatml template drops it.
     config.chat_template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\nAlways answer in French.\\n' }}{% endif %}";
     await writeFile(join(model, "tokenizer_config.json"), JSON.stringify(config));
+    // transformers reads chat_template.jinja before tokenizer_config.json's: the fine-tune's template is the one file.
+    await writeFile(join(model, "chat_template.jinja"), String(config.chat_template));
     const recipe = await writeRecipe(work, { name: "Tiny", source: { path: model }, convert: { outtype: "f32" }, validate: { smoke: "none" }, publish: { ollama: { name: "tiny-template" } } });
     const run = await cli(["run", recipe]);
     expect(run.exitCode, run.all).toBe(0);
-    expect(run.all).toMatch(/Tiny-F32\.gguf: its chat template starts like Ollama's "[^"]+" template but differs at character \d+ \(.*\); the Modelfile gets the library template, which renders other prompts than the model's own — write a matching Go template into a file and set publish\.ollama\.template to it/);
+    // The rendered prompts decide: Ollama's library ChatML drops the line the fine-tune's generation prompt carries.
+    expect(run.all).toMatch(/Tiny-F32\.gguf: Ollama renders other prompts than the model's own chat template for \[user\], \[system, user\], \[user, assistant, user\], \[system, user, assistant, user\] \(of 4 conversations compared\); first in \[user\] at character \d+: Ollama ".*", the model ".*Always answer in French.*" — give publish\.ollama\.template a Go template that renders them as the model's does/);
   });
 
   it("should fail a model llama.cpp cannot load even without the smoke test", async () => {

@@ -1,5 +1,6 @@
 export * from "./embed-texts.js";
 export * from "./errors.js";
+export * from "./chat-shapes.js";
 export * from "./events.js";
 export * from "./format-bytes.js";
 export * from "./parse-kld.js";

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { hashFile, IllegalInstructionError, runToolToEnd, sha256, ToolError } from "@gguf-pipeline/core";
+import { chatShapes, hashFile, IllegalInstructionError, runToolToEnd, sha256, ToolError } from "@gguf-pipeline/core";
 
 /**
  * What every text-generation model's tokenizer is held to: several languages (Japanese included), code, digits,
@@ -31,6 +31,14 @@ export interface SourceTokens {
   texts: Record<string, string>;
   /** Why the chat template could not be rendered by transformers (it is then left out; the smoke test runs it). */
   chatError?: string;
+  /** The source's chat template rendered for each of `chatShapes` (null where it refuses one), without a leading BOS. */
+  chat?: SourceChat;
+}
+
+export interface SourceChat {
+  shapes: Record<string, string | null>;
+  /** The system turn the template writes when a chat has none (Qwen's "You are Qwen…"), if it writes one. */
+  defaultSystem?: string;
 }
 
 // The source's own tokenizer, through transformers, in the converters' venv: its tokenizer.json when it ships one
@@ -54,6 +62,27 @@ if getattr(tok, "chat_template", None):
 out = {"texts": texts, "tokens": {k: tok(v, add_special_tokens=False)["input_ids"] for k, v in texts.items()}}
 if "chat" not in texts and chat_error:
     out["chatError"] = chat_error
+if "chat" in texts:
+    def render(messages):
+        try:
+            text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception:
+            return None
+        # Ollama's runner adds the BOS itself: the prompts are compared without it.
+        bos = tok.bos_token or ""
+        return text[len(bos):] if bos and text.startswith(bos) else text
+    shapes = {name: render(messages) for name, messages in ask["shapes"].items()}
+    marker = "\u00a7SYSTEM\u00a7"
+    user = ask["shapes"]["[user]"]
+    with_marker = render([{"role": "system", "content": marker}] + user)
+    default = None
+    plain = shapes["[user]"]
+    # A template that writes a system turn of its own when the chat has none: that turn's text is its default system.
+    if with_marker and plain and marker in with_marker and plain != with_marker.replace(marker, ""):
+        before, after = with_marker.split(marker, 1)
+        if plain.startswith(before) and plain.endswith(after) and len(plain) >= len(before) + len(after):
+            default = plain[len(before): len(plain) - len(after)]
+    out["chat"] = {"shapes": shapes, **({"defaultSystem": default} if default else {})}
 print("@@" + json.dumps(out))
 `;
 
@@ -73,7 +102,7 @@ export interface SourceTokensParams {
 export async function sourceTokens(params: SourceTokensParams): Promise<SourceTokens> {
   const tokenizerFiles = params.files.filter((f) => !/\.(safetensors|bin|pt|pth|gguf)$/.test(f)).sort();
   const hashes = await Promise.all(tokenizerFiles.map(async (f) => `${f}:${(await hashFile({ file: join(params.sourceDir, f) })).sha256}`));
-  const key = sha256(JSON.stringify({ hashes, script, parityTexts, conversation, python: params.python }));
+  const key = sha256(JSON.stringify({ hashes, script, parityTexts, conversation, chatShapes, python: params.python }));
   const memo = params.memoDir ? join(params.memoDir, `${key.slice(0, 32)}.json`) : undefined;
   const known = memo ? await readFile(memo, "utf8").then((t) => JSON.parse(t) as SourceTokens, () => undefined) : undefined;
   if (known) return known;
@@ -90,7 +119,7 @@ async function askTransformers(params: SourceTokensParams): Promise<SourceTokens
   await mkdir(params.workDir, { recursive: true });
   const ask = join(params.workDir, "ask.json");
   try {
-    await writeFile(ask, JSON.stringify({ dir: params.sourceDir, texts: parityTexts, conversation }));
+    await writeFile(ask, JSON.stringify({ dir: params.sourceDir, texts: parityTexts, conversation, shapes: chatShapes }));
     const out = await runToolToEnd({ tool: "transformers tokenizer", command: params.python, args: ["-c", script, ask], file: params.sourceDir, env: { TOKENIZERS_PARALLELISM: "false" }, ...(params.signal ? { signal: params.signal } : {}) });
     const line = out.lines.find((l) => l.startsWith("@@"));
     return JSON.parse(line?.slice(2) ?? '{"texts":{},"tokens":{}}') as SourceTokens;

@@ -86,12 +86,15 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
     else yield { type: "progress", stage, message: `${artifact.path}: ${entry.checks.length} checks pass${remembered ? " (unchanged since they last passed)" : ""}` };
   }
   await memo.keepOnly(used);
+  // The source's chat renderings go into the report for the Ollama publish (remembered in the cache: no Python again).
+  const textModel = Object.values(files).some((f) => f.kind === "text-generation");
+  const chat = params.source && textModel ? await expectedTokens().then((e) => e.chat, () => undefined) : undefined;
   const allow = params.allow ?? [];
   const failed = Object.entries(files).flatMap(([path, f]) => f.checks.filter((x) => !x.ok && !allow.includes(x.name)).map((x) => `${path}: ${x.name}: ${x.fact}`));
   const seconds = (Date.now() - started) / 1000;
   const title = `Validate: ${Object.keys(files).length} file(s), ${failed.length ? `${failed.length} FAILED check(s)` : "all checks pass"}${cachedAll ? " — cached" : ""}`;
   yield { type: "done", stage, title, seconds, cached: cachedAll };
-  return { validation: { allowed: allow, files }, failed, cached: cachedAll };
+  return { validation: { allowed: allow, files, ...(chat ? { chat } : {}) }, failed, cached: cachedAll };
 }
 
 export interface ValidationPlan {

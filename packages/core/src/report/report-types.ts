@@ -65,6 +65,12 @@ export interface MemoryAtContext {
 export interface ValidationSection {
   allowed: string[];
   files: Record<string, FileValidation>;
+  /**
+   * The source's own chat template rendered by transformers for a few conversations (`[user]`, `[system, user]`, …,
+   * with the generation prompt, without a leading BOS; null where it refuses one), and the system turn it writes when a
+   * chat has none: what an Ollama Modelfile's template is held to.
+   */
+  chat?: { shapes: Record<string, string | null>; defaultSystem?: string };
 }
 
 export interface StageTiming {

@@ -23,6 +23,8 @@ export interface OllamaChatTemplate {
    * the special tokens): which family it was taken for, and where the model's own template first differs from it.
    */
   differs?: { family: string; at: number; theirs: string; ours: string };
+  /** For a `known` match: the model's own Jinja converted instead, for a caller that finds it renders closer. */
+  converted?: Omit<OllamaChatTemplate, "how" | "differs" | "converted">;
 }
 
 /**
@@ -36,13 +38,7 @@ export interface OllamaChatTemplate {
  * whenever a system message is set. It is dropped there (or, for a tokenizer that adds none, written unconditionally).
  */
 export function ollamaChatTemplate(params: OllamaChatTemplateParams): OllamaChatTemplate | undefined {
-  let mapped;
-  try {
-    mapped = convertGGUFTemplateToOllama({ chat_template: params.chatTemplate, ...(params.bosToken ? { bos_token: params.bosToken } : {}), ...(params.eosToken ? { eos_token: params.eosToken } : {}) });
-  } catch {
-    // It throws for templates it knows are not chat models (OuteTTS).
-    return undefined;
-  }
+  const mapped = convert(params.chatTemplate, params);
   if (!mapped) return undefined;
   const { template: raw, tokens, params: extra = {} } = mapped.ollama;
   // A conversion that never places the user's message is not a chat template (a Jinja that failed to render).
@@ -52,7 +48,20 @@ export function ollamaChatTemplate(params: OllamaChatTemplateParams): OllamaChat
   const { stop, ...parameters } = extra as Record<string, unknown>;
   const stops = Array.isArray(stop) ? stop.filter((s): s is string => typeof s === "string") : tokens;
   const differs = how === "known" ? difference(mapped.model, mapped.gguf, params.chatTemplate) : undefined;
-  return { template, stop: [...new Set(stops)], parameters, how, ...(differs ? { differs } : {}) };
+  // The library's matcher compares prefixes and special tokens; a comment naming a token no template has (it renders
+  // nothing) makes it convert the model's own Jinja instead.
+  const own = how === "known" ? ollamaChatTemplate({ ...params, chatTemplate: `{#- <|ggufpipelineown|> -#}${params.chatTemplate}` }) : undefined;
+  const converted = own && own.how === "converted" ? { template: own.template, stop: own.stop.filter((t) => t !== "<|ggufpipelineown|>"), parameters: own.parameters } : undefined;
+  return { template, stop: [...new Set(stops)], parameters, how, ...(differs ? { differs } : {}), ...(converted ? { converted } : {}) };
+}
+
+function convert(chatTemplate: string, params: OllamaChatTemplateParams): ReturnType<typeof convertGGUFTemplateToOllama> {
+  try {
+    return convertGGUFTemplateToOllama({ chat_template: chatTemplate, ...(params.bosToken ? { bos_token: params.bosToken } : {}), ...(params.eosToken ? { eos_token: params.eosToken } : {}) });
+  } catch {
+    // It throws for templates it knows are not chat models (OuteTTS).
+    return undefined;
+  }
 }
 
 /** Where a model's Jinja first departs from the library template it was matched to (trailing whitespace aside). */

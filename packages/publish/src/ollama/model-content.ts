@@ -4,6 +4,7 @@ import { scanGguf } from "@gguf-pipeline/core";
 import type { GgufValue, RunReport } from "@gguf-pipeline/core";
 import { LocalFileError, PublishError } from "../errors.js";
 import { ollamaChatTemplate } from "./chat-template.js";
+import { promptParity } from "./prompt-parity.js";
 import { checkOllamaParameters } from "./parameters.js";
 import type { OllamaParameterValue } from "./parameters.js";
 import type { OllamaModelKind } from "./tags.js";
@@ -28,6 +29,8 @@ export interface SharedContent {
   parameters: Record<string, OllamaParameterValue>;
   system?: string;
   licenses: string[];
+  /** The source's chat template rendered for the chat shapes (report.json's validation.chat), to hold TEMPLATE to. */
+  chat?: NonNullable<NonNullable<RunReport["validation"]>["chat"]>;
 }
 
 export async function readSharedContent(params: { settings: OllamaSettings; recipeDir: string; outDir: string; report: RunReport }): Promise<SharedContent> {
@@ -42,7 +45,8 @@ export async function readSharedContent(params: { settings: OllamaSettings; reci
   const checked = checkOllamaParameters(settings.parameters ?? {});
   const problem = checked.problems[0];
   if (problem) throw new PublishError({ message: `publish.ollama.parameters: ${problem.message}`, exitCode: 2, hint: problem.hint });
-  return { ...(recipeTemplate !== undefined ? { recipeTemplate } : {}), parameters: checked.values, ...(settings.system ? { system: settings.system } : {}), licenses: await licenseTexts(params.outDir, params.report) };
+  const chat = params.report.validation?.chat;
+  return { ...(recipeTemplate !== undefined ? { recipeTemplate } : {}), parameters: checked.values, ...(settings.system ? { system: settings.system } : {}), licenses: await licenseTexts(params.outDir, params.report), ...(chat ? { chat } : {}) };
 }
 
 /** The shipped license files' texts; without files, the license's name and link (Ollama's LICENSE is free text). */
@@ -97,14 +101,62 @@ export async function modelContent(params: { file: string; label: string; kind: 
     ({ template, stop } = converted);
     extra = converted.parameters;
     templateFrom = converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template";
+    // The model's own Jinja converted, where it renders more of the model's prompts than the library's template.
+    const own = converted.converted;
+    if (own && shared.chat && closer(own.template, template, shared)) {
+      ({ template, stop } = own);
+      extra = own.parameters;
+      templateFrom = "converted from the GGUF's chat template (it renders the model's prompts closer than Ollama's library template)";
+    }
     const d = converted.differs;
     // Never silent: a fine-tune's changed template rendered as the stock one is other prompts than it was trained on.
-    if (d) warnings.push(`${params.label}: its chat template starts like Ollama's "${d.family}" template but differs at character ${d.at} (${d.ours} where the library has ${d.theirs}); the Modelfile gets the library template, which renders other prompts than the model's own — write a matching Go template into a file and set publish.ollama.template to it`);
+    // Without the model's own renderings (no validation ran) the matcher's guess is all there is to say; with them,
+    // the rendered prompts decide (holdToModel).
+    if (d && !shared.chat) warnings.push(`${params.label}: its chat template starts like Ollama's "${d.family}" template but differs at character ${d.at} (${d.ours} where the library has ${d.theirs}); the Modelfile gets the library template, which renders other prompts than the model's own — write a matching Go template into a file and set publish.ollama.template to it`);
   }
+  const parity = holdToModel({ template, system: shared.system, chat: shared.chat, label: params.label, fromRecipe: shared.recipeTemplate !== undefined });
+  if (parity.warning) warnings.push(parity.warning);
   const library = checkOllamaParameters(extra).values;
   const recipeStop = shared.parameters.stop;
   const stops = [...new Set([...stop, ...endTokens, ...(Array.isArray(recipeStop) ? recipeStop : [])])];
-  return { ...base, template, templateFrom, ...(warnings.length ? { warnings } : {}), parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
+  return { ...base, ...(parity.system && !shared.system ? { system: parity.system } : {}), template, templateFrom, ...(warnings.length ? { warnings } : {}), parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
+}
+
+/** Whether template `a` renders strictly more of the chat shapes as the model does than `b` (each with its best SYSTEM). */
+function closer(a: string, b: string, shared: SharedContent): boolean {
+  const misses = (template: string) => {
+    const chat = shared.chat;
+    if (!chat) return 0;
+    const plain = promptParity({ template, ...(shared.system ? { system: shared.system } : {}), shapes: chat.shapes }).differs.length;
+    const fallback = chat.defaultSystem && !shared.system ? promptParity({ template, system: chat.defaultSystem, shapes: chat.shapes }).differs.length : plain;
+    return Math.min(plain, fallback);
+  };
+  return misses(a) < misses(b);
+}
+
+/**
+ * The TEMPLATE held to the model's own chat template, conversation by conversation, as `ollama serve` renders it. A
+ * template that writes a system turn of its own when a chat has none (Qwen's "You are Qwen…") gets it as the
+ * Modelfile's SYSTEM, when that makes more of them equal and the recipe set none. What still differs is one line.
+ */
+function holdToModel(params: { template: string; system: string | undefined; chat: SharedContent["chat"]; label: string; fromRecipe: boolean }): { system?: string; warning?: string } {
+  if (!params.chat) return {};
+  let result = promptParity({ template: params.template, ...(params.system ? { system: params.system } : {}), shapes: params.chat.shapes });
+  let system: string | undefined;
+  const fallback = params.chat.defaultSystem;
+  if (result.differs.length > 0 && fallback && !params.system) {
+    const withDefault = promptParity({ template: params.template, system: fallback, shapes: params.chat.shapes });
+    if (withDefault.differs.length < result.differs.length) {
+      result = withDefault;
+      system = fallback;
+    }
+  }
+  if (result.differs.length === 0) return system ? { system } : {};
+  const first = result.differs[0];
+  const where = first ? `; first in ${first.shape} at character ${first.at}: Ollama ${JSON.stringify(first.ollama)}, the model ${JSON.stringify(first.model)}` : "";
+  const fix = params.fromRecipe ? "fix publish.ollama.template" : "give publish.ollama.template a Go template that renders them as the model's does";
+  const warning = `${params.label}: Ollama renders other prompts than the model's own chat template for ${result.differs.map((d) => d.shape).join(", ")} (of ${result.compared.length} conversations compared)${system ? ", even with its default system message as SYSTEM" : ""}${where} — ${fix}`;
+  return { ...(system ? { system } : {}), warning };
 }
 
 function num(value: GgufValue | undefined): number | undefined {

@@ -1,0 +1,69 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chatShapes, type RunReport } from "@gguf-pipeline/core";
+import { renderOllamaPrompt } from "@gguf-pipeline/publish";
+import { families, familyModel } from "../family-helpers.js";
+import { cli, tempDir, writeRecipe } from "../helpers.js";
+import { api } from "../ollama-helpers.js";
+import { startOllama, type OllamaServer } from "../servers/ollama.js";
+
+/**
+ * Chat-template parity in Ollama (issue 23, part 4): for each family, the prompt a real `ollama serve` renders for a
+ * few conversations (it logs it at OLLAMA_DEBUG=2) is the model's own Jinja template rendered by transformers — or the
+ * run said, in one line, which conversations it renders otherwise. And the pipeline's own rendering of the Modelfile
+ * (what that line is computed from) is the server's, prompt for prompt.
+ */
+
+let ollama: OllamaServer;
+
+beforeAll(async () => {
+  ollama = await startOllama({ env: { OLLAMA_DEBUG: "2" } });
+}, 120_000);
+afterAll(() => ollama.stop());
+
+/** The last prompt the server logged (Go's %q quoting: JSON's, but for \x escapes). */
+function lastPrompt(logs: string): string | undefined {
+  const found = [...logs.matchAll(/msg="completion request" prompt=("(?:\\.|[^"\\])*")/g)].at(-1)?.[1];
+  return found ? (JSON.parse(found.replace(/\\x([0-9a-f]{2})/g, "\\u00$1")) as string) : undefined;
+}
+
+/** A Modelfile's TEMPLATE and SYSTEM (the pipeline writes both as """…""" blocks or quoted). */
+function modelfilePart(modelfile: string, command: string): string | undefined {
+  const block = new RegExp(`^${command} """([\\s\\S]*?)"""$`, "m").exec(modelfile)?.[1];
+  if (block !== undefined) return block;
+  const quoted = new RegExp(`^${command} "(.*)"$`, "m").exec(modelfile)?.[1];
+  return quoted ?? new RegExp(`^${command} (.*)$`, "m").exec(modelfile)?.[1];
+}
+
+describe("families in Ollama: the prompts a real server renders are the model's own, or the run says which are not", () => {
+  for (const family of families) {
+    it(`should render ${family}'s chat prompts in Ollama as its template does, or name the ones it cannot`, async () => {
+      const work = await tempDir(`family-ollama-${family}`);
+      const name = `ollama-${family.replace(/[^a-z0-9]/g, "")}`;
+      const recipe = await writeRecipe(work, { name, source: { path: await familyModel(family) }, convert: { outtype: "f16" }, validate: { smoke: "none" }, publish: { ollama: { name, host: ollama.host } } });
+      const run = await cli(["run", recipe]);
+      expect(run.exitCode, run.all).toBe(0);
+      const report = JSON.parse(await readFile(join(work, "out", "report.json"), "utf8")) as RunReport;
+      const shapes = report.validation?.chat?.shapes ?? {};
+      expect(Object.keys(shapes)).toEqual(Object.keys(chatShapes));
+      const modelfile = await readFile(join(work, "out", "ollama", "f16", "Modelfile"), "utf8");
+      const template = modelfilePart(modelfile, "TEMPLATE") ?? "";
+      const system = modelfilePart(modelfile, "SYSTEM");
+      const warned = /Ollama renders other prompts than the model's own chat template for ((?:\[[^\]]+\](?:, )?)+) \(/.exec(run.all)?.[1] ?? "";
+      for (const [shape, messages] of Object.entries(chatShapes)) {
+        await api(ollama, "POST", "/api/chat", { model: `${name}:f16`, messages, options: { num_predict: 1 } });
+        const served = lastPrompt(ollama.logs());
+        expect(served, `${family} ${shape}: no prompt in the server's log`).toBeDefined();
+        // The pipeline renders the Modelfile as the server does.
+        expect(renderOllamaPrompt({ template, ...(system ? { system } : {}), messages }), `${family} ${shape}`).toBe(served);
+        const model = shapes[shape];
+        if (model === null || model === undefined) continue;
+        // Equal to the model's own prompt, unless the run named this conversation.
+        if (warned.includes(shape)) expect(served, `${family} ${shape} was named as differing`).not.toBe(model);
+        else expect(served, `${family} ${shape}`).toBe(model);
+      }
+      console.log(`${family}: ${warned ? `differs for ${warned}` : "every conversation renders as the model's template does"}${system ? `; SYSTEM ${JSON.stringify(system.slice(0, 60))}` : ""}`);
+    }, 600_000);
+  }
+});
