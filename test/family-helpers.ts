@@ -7,7 +7,7 @@ import { cacheRoot } from "@gguf-pipeline/core";
 import { fixturesDir, toolchain } from "./helpers.js";
 
 /** The families test/fixtures/make_family_model.py makes, each with its real vocabulary and chat template. */
-export const families = ["qwen2.5", "qwen3", "llama3.2", "mistral", "phi3.5", "qwen3-moe"] as const;
+export const families = ["qwen2.5", "qwen3", "deepseek-r1-distill-qwen", "llama3.2", "mistral", "phi3.5", "qwen3-moe", "gemma2", "gemma3"] as const;
 export type Family = (typeof families)[number];
 
 /**

@@ -89,7 +89,7 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     expect(publications[0]?.files.every((f) => f.action === "add")).toBe(true);
     expect(await commits(repo)).toBe(2);
     expect(hub.requests.filter((r) => r.path.includes("/commit/")).length).toBe(1);
-    expect(await remotePaths(repo)).toEqual([".gitattributes", "README.md", ...runFiles, "params", "report.json", "system"].sort());
+    expect(await remotePaths(repo)).toEqual([".gitattributes", "README.md", ...runFiles, "params", "report.json", "system", "template"].sort());
     const published = await remoteReport(repo);
     expect(published.artifacts.map((a) => a.path)).toEqual(runFiles);
     for (const artifact of published.artifacts) {
@@ -97,7 +97,9 @@ describe("publishToHub: the fixture run on the local Hub", () => {
       expect(artifact.sha256).toBe(input.report.artifacts.find((a) => a.path === artifact.path)?.sha256);
     }
     for (const key of ["startedAt", "finishedAt", "stages", "published", "otherFiles"]) expect(published).not.toHaveProperty(key);
-    expect(JSON.parse(Buffer.from(await download(repo, "params")).toString())).toEqual({ temperature: 0.2 });
+    // What `ollama run hf.co/…` gets: the Modelfile's own template, SYSTEM and parameters (stop strings included).
+    expect(JSON.parse(Buffer.from(await download(repo, "params")).toString())).toEqual({ temperature: 0.2, stop: expect.arrayContaining(["</s>"]) as unknown });
+    expect(Buffer.from(await download(repo, "template")).toString()).toMatch(/\{\{.*\.(Prompt|Messages|Content)/s);
     expect(events[0]).toMatchObject({ type: "start", stage: "publish-hf" });
     expect(events.at(-1)).toMatchObject({ type: "done", stage: "publish-hf" });
     const card = Buffer.from(await download(repo, "README.md")).toString();
@@ -169,6 +171,8 @@ describe("publishToHub: the fixture run on the local Hub", () => {
       // The chart shows the new quant's quality: it is text, sent inline in the commit.
       "Tiny-Llama-quality.svg": "update",
       "report.json": "update",
+      params: "unchanged",
+      template: "unchanged",
     });
     expect(puts()).toEqual([expect.stringContaining(`/${q4?.sha256}/`)]);
     const texts = (publication?.files ?? []).filter((f) => /\.(md|json|svg)$/.test(f.path) && f.action !== "unchanged").reduce((n, f) => n + f.bytes, 0);
@@ -199,7 +203,7 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     const { publications } = await publish(repoC, { settings: settings(repoC, { files: ["*-Q*.gguf"] }) });
     expect(publications[0]?.files.find((f) => f.path === "Tiny-Llama-F16.gguf")).toMatchObject({ action: "delete" });
     expect(await commits(repoC)).toBe(before + 1);
-    expect(await remotePaths(repoC)).toEqual([".gitattributes", "README.md", "Tiny-Llama-Q4_K_M.gguf", "Tiny-Llama-Q8_0.gguf", "notes.md", "report.json"]);
+    expect(await remotePaths(repoC)).toEqual([".gitattributes", "README.md", "Tiny-Llama-Q4_K_M.gguf", "Tiny-Llama-Q8_0.gguf", "notes.md", "params", "report.json", "template"]);
   });
 
   it("should open a pull request with the change instead of committing to the branch, when createPr is set", async () => {
@@ -227,7 +231,7 @@ describe("publishToHub: the fixture run on the local Hub", () => {
     const { publications } = await publish("test-user/tiny-dry", { dryRun: true });
     expect(hub.writeRequests()).toEqual([]);
     expect(publications[0]?.commit).toBeUndefined();
-    expect(publications[0]?.files.map((f) => f.action)).toEqual(["add", "add", "add", "add", "add", "add"]);
+    expect(publications[0]?.files.map((f) => f.action)).toEqual(["add", "add", "add", "add", "add", "add", "add", "add"]);
     expect(await repoExists(as("test-user/tiny-dry"))).toBe(false);
   });
 

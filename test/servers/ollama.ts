@@ -21,6 +21,8 @@ export interface OllamaServer {
   models: string;
   bin: string;
   logs(): string;
+  logMark(): number;
+  logsSince(mark: number): string;
   /** Stops the server and its model runners and removes its folders. */
   stop(): Promise<void>;
 }
@@ -49,5 +51,5 @@ export async function startOllama(params: StartOllamaParams = {}): Promise<Ollam
     readyUrl: `${url}/api/version`,
     tempDirs: [home],
   });
-  return { url, host, home, models, bin, logs: server.logs, stop: server.stop };
+  return { url, host, home, models, bin, logs: server.logs, logMark: server.logMark, logsSince: server.logsSince, stop: server.stop };
 }

@@ -18,8 +18,12 @@ export interface SpawnServerParams {
 
 export interface SpawnedServer {
   pid: number;
-  /** The server's last output lines, for a failing test's message. */
+  /** The server's last output lines (2,000 at most), for a failing test's message. */
   logs(): string;
+  /** How many whole lines it has written so far: a mark for `logsSince`. */
+  logMark(): number;
+  /** Its whole lines written after `mark` (those still kept). */
+  logsSince(mark: number): string;
   stop(): Promise<void>;
 }
 
@@ -33,9 +37,15 @@ export async function spawnServer(params: SpawnServerParams): Promise<SpawnedSer
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${params.name}: could not start ${params.command}`);
   const tail: string[] = [];
+  let total = 0;
+  // A chunk may end inside a line: the rest waits for the next.
+  let partial = "";
   child.all?.on("data", (chunk: Buffer) => {
-    tail.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-    tail.splice(0, Math.max(0, tail.length - 200));
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    total += lines.length;
+    tail.push(...lines);
+    tail.splice(0, Math.max(0, tail.length - 2000));
   });
   let exited = false;
   const done = child.then(() => void (exited = true));
@@ -59,11 +69,13 @@ export async function spawnServer(params: SpawnServerParams): Promise<SpawnedSer
     killGroup("SIGKILL");
     for (const dir of params.tempDirs ?? []) await rm(dir, { recursive: true, force: true });
   };
-  const logs = () => tail.join("\n");
+  const logs = () => [...tail, partial].filter(Boolean).join("\n");
+  const logMark = () => total;
+  const logsSince = (mark: number) => tail.slice(Math.max(0, tail.length - (total - mark))).join("\n");
   const deadline = Date.now() + (params.timeoutMs ?? 30_000);
   for (;;) {
     const status = await fetch(params.readyUrl).then((r) => r.status, () => 0);
-    if (status === (params.readyStatus ?? 200)) return { pid, logs, stop };
+    if (status === (params.readyStatus ?? 200)) return { pid, logs, logMark, logsSince, stop };
     if (exited || Date.now() > deadline) {
       await stop();
       throw new Error(`${params.name} did not answer ${params.readyUrl} (${exited ? "it exited" : `last status ${status}`}):\n${logs()}`);

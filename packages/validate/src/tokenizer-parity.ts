@@ -39,6 +39,8 @@ export interface SourceChat {
   shapes: Record<string, string | null>;
   /** The system turn the template writes when a chat has none (Qwen's "You are Qwen…"), if it writes one. */
   defaultSystem?: string;
+  /** Why the template refuses a shape (its raise_exception message: Gemma 2's "System role not supported"). */
+  refusals?: Record<string, string>;
 }
 
 // The source's own tokenizer, through transformers, in the converters' venv: its tokenizer.json when it ships one
@@ -63,15 +65,18 @@ out = {"texts": texts, "tokens": {k: tok(v, add_special_tokens=False)["input_ids
 if "chat" not in texts and chat_error:
     out["chatError"] = chat_error
 if "chat" in texts:
-    def render(messages):
+    refusals = {}
+    def render(messages, name=None):
         try:
             text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        except Exception:
+        except Exception as error:
+            if name:
+                refusals[name] = (str(error).splitlines() or [type(error).__name__])[0][:200]
             return None
         # Ollama's runner adds the BOS itself: the prompts are compared without it.
         bos = tok.bos_token or ""
         return text[len(bos):] if bos and text.startswith(bos) else text
-    shapes = {name: render(messages) for name, messages in ask["shapes"].items()}
+    shapes = {name: render(messages, name) for name, messages in ask["shapes"].items()}
     marker = "\u00a7SYSTEM\u00a7"
     user = ask["shapes"]["[user]"]
     with_marker = render([{"role": "system", "content": marker}] + user)
@@ -82,7 +87,7 @@ if "chat" in texts:
         before, after = with_marker.split(marker, 1)
         if plain.startswith(before) and plain.endswith(after) and len(plain) >= len(before) + len(after):
             default = plain[len(before): len(plain) - len(after)]
-    out["chat"] = {"shapes": shapes, **({"defaultSystem": default} if default else {})}
+    out["chat"] = {"shapes": shapes, **({"defaultSystem": default} if default else {}), **({"refusals": refusals} if refusals else {})}
 print("@@" + json.dumps(out))
 `;
 

@@ -68,9 +68,9 @@ export interface ValidationSection {
   /**
    * The source's own chat template rendered by transformers for a few conversations (`[user]`, `[system, user]`, …,
    * with the generation prompt, without a leading BOS; null where it refuses one), and the system turn it writes when a
-   * chat has none: what an Ollama Modelfile's template is held to.
+   * chat has none: what an Ollama Modelfile's template is held to. `refusals`: why it refuses a conversation.
    */
-  chat?: { shapes: Record<string, string | null>; defaultSystem?: string };
+  chat?: { shapes: Record<string, string | null>; defaultSystem?: string; refusals?: Record<string, string> };
 }
 
 export interface StageTiming {

@@ -69,7 +69,8 @@ async function* publishRepo(params: PublishToHubParams, target: RepoTarget): Asy
   const signal = params.signal ? { signal: params.signal } : {};
   const parts = yield* collectLocalFiles({ outDir: params.outDir, artifacts: target.artifacts, maxFileBytes: params.maxFileBytes ?? HUB_MAX_FILE_BYTES, stage, ...(params.toolchain ? { toolchain: params.toolchain } : {}), ...signal });
   const quantizedBy = params.quantizedBy ?? params.settings.repo.split("/")[0];
-  const texts = await repoTextFiles({ input: params, settings: params.settings, target, artifacts: parts.map((p) => p.artifact), hubUrl: params.hubUrl, ...(quantizedBy ? { quantizedBy } : {}) });
+  const { files: texts, warnings } = await repoTextFiles({ input: params, settings: params.settings, target, artifacts: parts.map((p) => p.artifact), hubUrl: params.hubUrl, ...(quantizedBy ? { quantizedBy } : {}) });
+  for (const message of warnings) yield { type: "log", stage, level: "warn", message };
   const clash = texts.find((t) => parts.some((p) => p.artifact.path === t.path));
   if (clash) throw new PublishError({ message: `the run has a file named ${clash.path}, which the publish writes itself`, exitCode: 2, file: clash.path, repo: target.repo, hint: "leave it out with publish.hf.files" });
   const local: LocalFile[] = [...parts.map((p): LocalFile => ({ path: p.artifact.path, bytes: p.artifact.bytes, sha256: p.artifact.sha256, source: { kind: "file", file: p.file } })), ...texts];

@@ -22,8 +22,14 @@ export interface RepoTextFilesParams {
   quantizedBy?: string;
 }
 
+export interface RepoTextFilesOutput {
+  files: LocalFile[];
+  /** What the user must hear about them (a pull by Ollama that renders other prompts than the model's own). */
+  warnings: string[];
+}
+
 /** What this publish writes besides the run's files: README.md (the card), report.json and Ollama's repo-root files. */
-export async function repoTextFiles(params: RepoTextFilesParams): Promise<LocalFile[]> {
+export async function repoTextFiles(params: RepoTextFilesParams): Promise<RepoTextFilesOutput> {
   const { input, settings, target } = params;
   const model = target.repoKind === "model";
   const template = model && settings.cardTemplate ? await readTemplate(resolve(input.recipeDir, settings.cardTemplate)) : undefined;
@@ -41,15 +47,17 @@ export async function repoTextFiles(params: RepoTextFilesParams): Promise<LocalF
     ...(model ? {} : { modelRepo: settings.repo }),
     ...(template ? { template } : {}),
   });
+  const ollama = model ? await ollamaRepoFiles({ recipeDir: input.recipeDir, outDir: input.outDir, report: input.report, artifacts: params.artifacts, ...(input.ollama ? { ollama: input.ollama } : {}) }) : { files: [], warnings: [] };
   const texts = [
     { path: "README.md", content: card.text },
     { path: "report.json", content: publishedReport({ report: input.report, artifacts: params.artifacts }) },
-    ...(model ? await ollamaRepoFiles({ recipeDir: input.recipeDir, ...(input.ollama ? { ollama: input.ollama } : {}) }) : []),
+    ...ollama.files,
   ];
-  return texts.map(({ path, content }) => {
+  const files = texts.map(({ path, content }): LocalFile => {
     const bytes = Buffer.from(content, "utf8");
     return { path, bytes: bytes.byteLength, sha256: sha256(bytes), gitOid: gitBlobOid(bytes), source: { kind: "memory", content: bytes } };
   });
+  return { files, warnings: ollama.warnings };
 }
 
 async function readTemplate(file: string): Promise<{ file: string; text: string }> {

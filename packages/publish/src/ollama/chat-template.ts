@@ -1,4 +1,6 @@
 import { convertGGUFTemplateToOllama } from "@huggingface/ollama-utils";
+import { chatShapes } from "@gguf-pipeline/core";
+import { renderOllamaPrompt } from "./render-ollama-prompt.js";
 
 export interface OllamaChatTemplateParams {
   /** The GGUF's `tokenizer.chat_template` (Jinja). */
@@ -46,13 +48,37 @@ export function ollamaChatTemplate(params: OllamaChatTemplateParams): OllamaChat
   const how = mapped.model === "auto-conversion" || mapped.model === "custom-matching" ? "converted" : "known";
   const template = how === "converted" && params.bosToken ? placeBos(raw, params.bosToken, params.addBos) : raw;
   const { stop, ...parameters } = extra as Record<string, unknown>;
-  const stops = Array.isArray(stop) ? stop.filter((s): s is string => typeof s === "string") : tokens;
+  const stops = Array.isArray(stop) ? stop.filter((s): s is string => typeof s === "string") : turnBoundaries(template, tokens);
   const differs = how === "known" ? difference(mapped.model, mapped.gguf, params.chatTemplate) : undefined;
   // The library's matcher compares prefixes and special tokens; a comment naming a token no template has (it renders
   // nothing) makes it convert the model's own Jinja instead.
   const own = how === "known" ? ollamaChatTemplate({ ...params, chatTemplate: `{#- <|ggufpipelineown|> -#}${params.chatTemplate}` }) : undefined;
   const converted = own && own.how === "converted" ? { template: own.template, stop: own.stop.filter((t) => t !== "<|ggufpipelineown|>"), parameters: own.parameters } : undefined;
   return { template, stop: [...new Set(stops)], parameters, how, ...(differs ? { differs } : {}), ...(converted ? { converted } : {}) };
+}
+
+/**
+ * Of a template's special tokens (all the library lists when it gives no stop strings), those that end a turn or open
+ * one: found between the messages of a rendered conversation. A token the model writes inside its reply (`<think>`,
+ * a tool call's markers) is no stop: a thinking model would end on its first token. Unrenderable: all of them.
+ */
+function turnBoundaries(template: string, tokens: string[]): string[] {
+  const messages = chatShapes["[system, user, assistant, user]"] ?? [];
+  let prompt: string;
+  try {
+    prompt = renderOllamaPrompt({ template, messages });
+  } catch {
+    return tokens;
+  }
+  const between: string[] = [];
+  let from = 0;
+  for (const message of messages) {
+    const at = prompt.indexOf(message.content, from);
+    if (at < 0) continue; // a template that leaves a system message out
+    between.push(prompt.slice(from, at));
+    from = at + message.content.length;
+  }
+  return tokens.filter((t) => between.some((part) => part.includes(t)));
 }
 
 function convert(chatTemplate: string, params: OllamaChatTemplateParams): ReturnType<typeof convertGGUFTemplateToOllama> {

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { scanGguf } from "@gguf-pipeline/core";
+import { chatShapes, scanGguf } from "@gguf-pipeline/core";
 import type { GgufValue, RunReport } from "@gguf-pipeline/core";
 import { LocalFileError, PublishError } from "../errors.js";
 import { ollamaChatTemplate } from "./chat-template.js";
 import { promptParity } from "./prompt-parity.js";
+import { renderOllamaPrompt } from "./render-ollama-prompt.js";
 import { checkOllamaParameters } from "./parameters.js";
 import type { OllamaParameterValue } from "./parameters.js";
 import type { OllamaModelKind } from "./tags.js";
@@ -116,6 +117,8 @@ export async function modelContent(params: { file: string; label: string; kind: 
   }
   const parity = holdToModel({ template, system: shared.system, chat: shared.chat, label: params.label, fromRecipe: shared.recipeTemplate !== undefined });
   if (parity.warning) warnings.push(parity.warning);
+  const refused = refusedButRendered({ template, system: parity.system ?? shared.system, chat: shared.chat, label: params.label });
+  if (refused) warnings.push(refused);
   const library = checkOllamaParameters(extra).values;
   const recipeStop = shared.parameters.stop;
   const stops = [...new Set([...stop, ...endTokens, ...(Array.isArray(recipeStop) ? recipeStop : [])])];
@@ -157,6 +160,26 @@ function holdToModel(params: { template: string; system: string | undefined; cha
   const fix = params.fromRecipe ? "fix publish.ollama.template" : "give publish.ollama.template a Go template that renders them as the model's does";
   const warning = `${params.label}: Ollama renders other prompts than the model's own chat template for ${result.differs.map((d) => d.shape).join(", ")} (of ${result.compared.length} conversations compared)${system ? ", even with its default system message as SYSTEM" : ""}${where} — ${fix}`;
   return { ...(system ? { system } : {}), warning };
+}
+
+/**
+ * The conversations the model's own template refuses (Gemma 2's "System role not supported") that Ollama renders all
+ * the same — a Go template cannot refuse — said in one line with what Ollama makes of the first.
+ */
+function refusedButRendered(params: { template: string; system: string | undefined; chat: SharedContent["chat"]; label: string }): string | undefined {
+  const refusals = Object.entries(params.chat?.refusals ?? {});
+  const rendered = refusals.flatMap(([shape, why]) => {
+    const messages = chatShapes[shape];
+    if (!messages) return [];
+    try {
+      return [{ shape, why, prompt: renderOllamaPrompt({ template: params.template, ...(params.system ? { system: params.system } : {}), messages }) }];
+    } catch {
+      return [];
+    }
+  });
+  const first = rendered[0];
+  if (!first) return undefined;
+  return `${params.label}: the model's own chat template refuses ${rendered.map((r) => r.shape).join(", ")} (${JSON.stringify(first.why)}), which Ollama renders all the same (${first.shape}: ${JSON.stringify(first.prompt.slice(0, 60))}…): a client that sends them gets a prompt the model was not trained on`;
 }
 
 function num(value: GgufValue | undefined): number | undefined {
