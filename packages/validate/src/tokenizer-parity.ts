@@ -107,7 +107,10 @@ export interface SourceTokensParams {
 export async function sourceTokens(params: SourceTokensParams): Promise<SourceTokens> {
   const tokenizerFiles = params.files.filter((f) => !/\.(safetensors|bin|pt|pth|gguf)$/.test(f)).sort();
   const hashes = await Promise.all(tokenizerFiles.map(async (f) => `${f}:${(await hashFile({ file: join(params.sourceDir, f) })).sha256}`));
-  const key = sha256(JSON.stringify({ hashes, script, parityTexts, conversation, chatShapes, python: params.python }));
+  // A template that writes today's date (Llama 3.x: strftime_now) renders otherwise tomorrow: remembered for a day.
+  const templates = await Promise.all(tokenizerFiles.filter((f) => /^(chat_template\.jinja|tokenizer_config\.json)$/.test(f)).map((f) => readFile(join(params.sourceDir, f), "utf8").catch(() => "")));
+  const day = templates.some((t) => t.includes("strftime_now")) ? new Date().toISOString().slice(0, 10) : undefined;
+  const key = sha256(JSON.stringify({ hashes, script, parityTexts, conversation, chatShapes, python: params.python, ...(day ? { day } : {}) }));
   const memo = params.memoDir ? join(params.memoDir, `${key.slice(0, 32)}.json`) : undefined;
   const known = memo ? await readFile(memo, "utf8").then((t) => JSON.parse(t) as SourceTokens, () => undefined) : undefined;
   if (known) return known;

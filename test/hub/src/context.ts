@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HubError, forbidden, repoNotFound } from "./hub-error.js";
 import type { ObjectStore } from "./object-store.js";
+import type { OllamaBlobs } from "./ollama/ollama-blobs.js";
 import type { Repo, RepoStore } from "./repo-store.js";
 import type { HubTokenInfo } from "./types.js";
 import type { UrlSigner } from "./url-signer.js";
@@ -26,6 +27,8 @@ export interface HubContext {
   pageSize: number;
   signer: UrlSigner;
   uploads: Map<string, MultipartUpload>;
+  /** What the Ollama registry endpoints made up (configs, template/system/params layers) and GGUF headers read. */
+  ollama: OllamaBlobs;
 }
 
 export interface Caller extends HubTokenInfo {

@@ -89,6 +89,12 @@ export class RepoStore {
     return this.repos.get(name);
   }
 
+  /** By name, ignoring case when there is no exact match: the Hub takes a repo id in any case. */
+  find(name: string): Repo | undefined {
+    const lower = name.toLowerCase();
+    return this.repos.get(name) ?? [...this.repos.values()].find((repo) => repo.record.name.toLowerCase() === lower);
+  }
+
   /** Registers a new repo in memory; `save` with its first commit makes it real. */
   add(params: { name: string; private: boolean; multipartThreshold?: number }): Repo {
     const now = new Date().toISOString();

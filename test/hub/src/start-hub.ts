@@ -7,12 +7,14 @@ import type { HubContext, Route } from "./context.js";
 import { FaultSet } from "./faults.js";
 import { handleRequest } from "./handle-request.js";
 import { ObjectStore } from "./object-store.js";
+import { OllamaBlobs } from "./ollama/ollama-blobs.js";
 import { RepoStore } from "./repo-store.js";
 import { accountRoutes } from "./routes/account.js";
 import { cdnRoutes } from "./routes/cdn.js";
 import { commitRoutes } from "./routes/commit.js";
 import { lfsBatchRoutes } from "./routes/lfs-batch.js";
 import { lfsUploadRoutes } from "./routes/lfs-upload.js";
+import { ollamaRegistryRoutes } from "./routes/ollama-registry.js";
 import { preuploadRoutes } from "./routes/preupload.js";
 import { repoInfoRoutes } from "./routes/repo-info.js";
 import { resolveRoutes } from "./routes/resolve.js";
@@ -25,8 +27,8 @@ import { UrlSigner } from "./url-signer.js";
 export const DEFAULT_WRITE_TOKEN = "hf_testhubwritetoken0000000000000000";
 export const DEFAULT_READ_TOKEN = "hf_testhubreadtoken00000000000000000";
 
-// API routes first; `resolve` last, since its pattern would take any path of four segments or more.
-const routes: Route[] = [...accountRoutes, ...validateYamlRoutes, ...repoInfoRoutes, ...preuploadRoutes, ...commitRoutes, ...treeRoutes, ...lfsBatchRoutes, ...lfsUploadRoutes, ...cdnRoutes, ...resolveRoutes];
+// API routes first; `resolve` last, since its pattern would take any path of four segments or more (`/v2/…` too).
+const routes: Route[] = [...accountRoutes, ...validateYamlRoutes, ...repoInfoRoutes, ...preuploadRoutes, ...commitRoutes, ...treeRoutes, ...lfsBatchRoutes, ...lfsUploadRoutes, ...cdnRoutes, ...ollamaRegistryRoutes, ...resolveRoutes];
 
 /** Starts a local Hugging Face Hub on 127.0.0.1 (a free port unless `port` is given). */
 export async function startHub(params: StartHubParams = {}): Promise<HubServer> {
@@ -43,6 +45,7 @@ export async function startHub(params: StartHubParams = {}): Promise<HubServer> 
     pageSize: params.pageSize ?? 1000,
     signer: new UrlSigner(),
     uploads: new Map(),
+    ollama: new OllamaBlobs(),
   };
   if (!(hub.multipart.chunkSize > 0) || !(hub.pageSize > 0)) throw new TypeError("startHub: multipart.chunkSize and pageSize must be positive");
   const faults = new FaultSet();

@@ -4,6 +4,7 @@ import { chatShapes, scanGguf } from "@gguf-pipeline/core";
 import type { GgufValue, RunReport } from "@gguf-pipeline/core";
 import { LocalFileError, PublishError } from "../errors.js";
 import { ollamaChatTemplate } from "./chat-template.js";
+import { closestTemplate, type TemplateCandidate } from "./closest-template.js";
 import { promptParity } from "./prompt-parity.js";
 import { renderOllamaPrompt } from "./render-ollama-prompt.js";
 import { checkOllamaParameters } from "./parameters.js";
@@ -99,16 +100,11 @@ export async function modelContent(params: { file: string; label: string; kind: 
     const adds = typeof addBos === "boolean" ? addBos : meta["tokenizer.ggml.model"] === "llama";
     const converted = ollamaChatTemplate({ chatTemplate, ...(bosToken ? { bosToken } : {}), ...(eosToken ? { eosToken } : {}), addBos: adds });
     if (!converted) throw new PublishError({ message: "its chat template (tokenizer.chat_template) cannot be converted to an Ollama Go template", exitCode: 2, file: params.label, hint });
-    ({ template, stop } = converted);
-    extra = converted.parameters;
-    templateFrom = converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template";
+    const first: TemplateCandidate = { ...converted, from: converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template" };
     // The model's own Jinja converted, where it renders more of the model's prompts than the library's template.
-    const own = converted.converted;
-    if (own && shared.chat && closer(own.template, template, shared)) {
-      ({ template, stop } = own);
-      extra = own.parameters;
-      templateFrom = "converted from the GGUF's chat template (it renders the model's prompts closer than Ollama's library template)";
-    }
+    const own = converted.converted ? [{ ...converted.converted, from: "converted from the GGUF's chat template (it renders the model's prompts closer than Ollama's library template)" }] : [];
+    const chosen = shared.chat ? closestTemplate({ candidates: [first, ...own], ...(shared.system ? { system: shared.system } : {}), chat: shared.chat }) : first;
+    ({ template, stop, parameters: extra, from: templateFrom } = chosen);
     const d = converted.differs;
     // Never silent: a fine-tune's changed template rendered as the stock one is other prompts than it was trained on.
     // Without the model's own renderings (no validation ran) the matcher's guess is all there is to say; with them,
@@ -117,24 +113,15 @@ export async function modelContent(params: { file: string; label: string; kind: 
   }
   const parity = holdToModel({ template, system: shared.system, chat: shared.chat, label: params.label, fromRecipe: shared.recipeTemplate !== undefined });
   if (parity.warning) warnings.push(parity.warning);
+  // Go templates have no clock: a converted template carries the date its conversion rendered.
+  const jinja = meta["tokenizer.chat_template"];
+  if (shared.recipeTemplate === undefined && typeof jinja === "string" && jinja.includes("strftime_now")) warnings.push(`${params.label}: the model's chat template writes the current date (strftime_now), which an Ollama template cannot: the Modelfile's template writes the date of this run for ever — publish again to move it, or set publish.ollama.template`);
   const refused = refusedButRendered({ template, system: parity.system ?? shared.system, chat: shared.chat, label: params.label });
   if (refused) warnings.push(refused);
   const library = checkOllamaParameters(extra).values;
   const recipeStop = shared.parameters.stop;
   const stops = [...new Set([...stop, ...endTokens, ...(Array.isArray(recipeStop) ? recipeStop : [])])];
   return { ...base, ...(parity.system && !shared.system ? { system: parity.system } : {}), template, templateFrom, ...(warnings.length ? { warnings } : {}), parameters: { ...library, ...shared.parameters, ...(stops.length ? { stop: stops } : {}) } };
-}
-
-/** Whether template `a` renders strictly more of the chat shapes as the model does than `b` (each with its best SYSTEM). */
-function closer(a: string, b: string, shared: SharedContent): boolean {
-  const misses = (template: string) => {
-    const chat = shared.chat;
-    if (!chat) return 0;
-    const plain = promptParity({ template, ...(shared.system ? { system: shared.system } : {}), shapes: chat.shapes }).differs.length;
-    const fallback = chat.defaultSystem && !shared.system ? promptParity({ template, system: chat.defaultSystem, shapes: chat.shapes }).differs.length : plain;
-    return Math.min(plain, fallback);
-  };
-  return misses(a) < misses(b);
 }
 
 /**

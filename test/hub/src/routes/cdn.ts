@@ -3,12 +3,15 @@ import type { Call, HubContext, Route } from "../context.js";
 import { HubError } from "../hub-error.js";
 import { serveBytes } from "../serve-bytes.js";
 
-/** A presigned download URL for an LFS object, like the CDN URLs the Hub redirects `resolve` to. */
-export function cdnUrl(hub: HubContext, sha256: string, filename: string): string {
+/**
+ * A presigned download URL for an LFS object, like the CDN URLs the Hub redirects `resolve` to. `base` names another
+ * host for the same server (the Ollama registry must redirect to a host other than its own).
+ */
+export function cdnUrl(hub: HubContext, sha256: string, filename: string, base = hub.baseUrl): string {
   const disposition = filename ? `inline; filename*=UTF-8''${encodeURIComponent(filename)}; filename="${filename.replace(/[^\x20-\x7e]|"/g, "_")}";` : "";
   const query = hub.signer.sign(["cdn", sha256, disposition]);
   if (disposition) query.set("response-content-disposition", disposition);
-  return `${hub.baseUrl}/_cdn/${sha256}?${query}`;
+  return `${base}/_cdn/${sha256}?${query}`;
 }
 
 async function download(call: Call): Promise<void> {
@@ -17,14 +20,14 @@ async function download(call: Call): Promise<void> {
   if (!call.hub.signer.verify(["cdn", sha256, disposition], call.url.searchParams)) {
     throw new HubError({ status: 403, message: "AccessDenied: the URL has expired or its signature does not match", text: true });
   }
+  const headers = { "Content-Type": "application/octet-stream", ETag: `"${sha256}"`, ...(disposition ? { "Content-Disposition": disposition } : {}) };
   const file = call.hub.objects.pathOf(sha256);
   const info = await stat(file).catch(() => undefined);
-  if (!info) throw new HubError({ status: 404, message: "NoSuchKey: the object does not exist", text: true });
-  await serveBytes(call, { file }, info.size, {
-    "Content-Type": "application/octet-stream",
-    ETag: `"${sha256}"`,
-    ...(disposition ? { "Content-Disposition": disposition } : {}),
-  });
+  if (info) return serveBytes(call, { file }, info.size, headers);
+  // A blob an Ollama manifest made up (config, template ...): only ever in memory.
+  const held = call.hub.ollama.get(sha256);
+  if (!held) throw new HubError({ status: 404, message: "NoSuchKey: the object does not exist", text: true });
+  await serveBytes(call, { buffer: held }, held.length, headers);
 }
 
 export const cdnRoutes: Route[] = [{ methods: ["GET", "HEAD"], pattern: /^\/_cdn\/([0-9a-f]{64})$/, write: false, signed: true, handle: download }];
