@@ -8,7 +8,7 @@ import { cpuFeatureNames, cpuFingerprint, readCpuInfo, switchableFeatures } from
 import type { LlamaCppBuild } from "./ensure-llama-cpp.js";
 import { simulatedFeature } from "./ensure-llama-cpp.js";
 import { toolchainEnv, toolchainOverride, userMemoDir, type ToolchainOverride } from "./ensure-toolchain.js";
-import type { SelfTestResult } from "./self-test/self-test-toolchain.js";
+import { SELF_TEST_VERSION, type SelfTestResult } from "./self-test/self-test-toolchain.js";
 import { identityMemo } from "./user/remember-by-identity.js";
 import { userCommit } from "./user/user-commit.js";
 import { readPin } from "./pin.js";
@@ -67,7 +67,7 @@ export async function describeToolchain(params: DescribeToolchainParams = {}): P
     const commit = await userCommit({ llamaCppDir: override.llamaCpp, memoDir });
     llamaCpp = { commit, sourceDir: override.llamaCpp, binDir, ready: true };
     const tools = Object.values(llamaTools).map((bin) => join(binDir, bin));
-    const memo = await identityMemo<SelfTestResult>({ dir: memoDir, name: "self-test", files: tools, extra: { cpu: cpuFingerprint(), simulate: simulate ?? null } });
+    const memo = await identityMemo<SelfTestResult>({ dir: memoDir, name: "self-test", files: tools, extra: { cpu: cpuFingerprint(), simulate: simulate ?? null, version: SELF_TEST_VERSION } });
     selfTest = (await memo.recall())?.value;
   } else {
     source = "managed";

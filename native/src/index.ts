@@ -21,6 +21,7 @@ export * from "./cpu/cpu-choice.js";
 export * from "./cpu/cpu-features.js";
 export * from "./cpu/explain-illegal-instruction.js";
 export * from "./cpu/find-faulting-instruction.js";
+export * from "./self-test/measure-throughput.js";
 export * from "./self-test/self-test-toolchain.js";
 export * from "./self-test/write-probe-model.js";
 export * from "./user/prove-user-toolchain.js";

@@ -224,20 +224,33 @@ describe("trust: a publish deletes nothing it was not asked to", () => {
 });
 
 describe("trust: what a run shows is what the model is", () => {
-  it("should say when the Ollama template renders other prompts than the model's own (a library template matched on its start)", async () => {
-    const work = await tempDir("trust-template");
+  /** The tiny model with another chat template (in both places transformers reads one), run to an Ollama folder. */
+  async function runWithTemplate(name: string, chatTemplate: string) {
+    const work = await tempDir(`trust-template-${name}`);
     const model = await copyTiny(work);
     const config = JSON.parse(await readFile(join(model, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
-    // ChatML, with a default system line a fine-tune was trained on: the library's chatml template drops it.
-    config.chat_template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\nAlways answer in French.\\n' }}{% endif %}";
+    config.chat_template = chatTemplate;
     await writeFile(join(model, "tokenizer_config.json"), JSON.stringify(config));
     // transformers reads chat_template.jinja before tokenizer_config.json's: the fine-tune's template is the one file.
-    await writeFile(join(model, "chat_template.jinja"), String(config.chat_template));
-    const recipe = await writeRecipe(work, { name: "Tiny", source: { path: model }, convert: { outtype: "f32" }, validate: { smoke: "none" }, publish: { ollama: { name: "tiny-template" } } });
+    await writeFile(join(model, "chat_template.jinja"), chatTemplate);
+    const recipe = await writeRecipe(work, { name: "Tiny", source: { path: model }, convert: { outtype: "f32" }, validate: { smoke: "none" }, publish: { ollama: { name: `tiny-${name}` } } });
     const run = await cli(["run", recipe]);
     expect(run.exitCode, run.all).toBe(0);
-    // The rendered prompts decide: Ollama's library ChatML drops the line the fine-tune's generation prompt carries.
-    expect(run.all).toMatch(/Tiny-F32\.gguf: Ollama renders other prompts than the model's own chat template for \[user\], \[system, user\], \[user, assistant, user\], \[system, user, assistant, user\] \(of 4 conversations compared\); first in \[user\] at character \d+: Ollama ".*", the model ".*Always answer in French.*" — give publish\.ollama\.template a Go template that renders them as the model's does/);
+    const modelfile = await readFile(join(work, "out", "ollama", "f32", "Modelfile"), "utf8");
+    return { run, modelfile };
+  }
+
+  it("should carry what a fine-tune's generation prompt adds into the Ollama template (a library template matched on its start drops it)", async () => {
+    // ChatML, with a line the fine-tune was trained to see after the assistant's header.
+    const { run, modelfile } = await runWithTemplate("french", "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\nAlways answer in French.\\n' }}{% endif %}");
+    expect(run.all).not.toMatch(/Ollama renders other prompts/);
+    expect(modelfile).toMatch(/^TEMPLATE """[\s\S]*<\|im_start\|>[\s\S]*Always answer in French\.\n[\s\S]*"""$/m);
+  });
+
+  it("should say when the Ollama template renders other prompts than the model's own", async () => {
+    // A template that upper-cases the messages: no Go template Ollama runs can.
+    const { run } = await runWithTemplate("upper", "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] | upper + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}");
+    expect(run.all).toMatch(/Tiny-F32\.gguf: Ollama renders other prompts than the model's own chat template for \[user\], \[system, user\], \[user, assistant, user\], \[system, user, assistant, user\] \(of 4 conversations compared\); first in \[user\] at character \d+: Ollama ".*", the model ".*WHAT IS 2 \+ 2\?.*" — give publish\.ollama\.template a Go template that renders them as the model's does/);
   });
 
   it("should fail a model llama.cpp cannot load even without the smoke test", async () => {

@@ -432,7 +432,7 @@ const steps: { stage: string | RegExp; name: string; writing: RegExp; alsoLeaves
   { name: "merge", stage: "merge", writing: /^\.Tiny-F32\.gguf\.partial-\d+/ },
   { name: "imatrix", stage: "imatrix", writing: /^\.Tiny\.imatrix\.gguf\.partial-\d+$/ },
   { name: "quantize", stage: /^quantize:/, writing: /^\.Tiny-Q\w+\.gguf\.partial-\d+$/ },
-  { name: "evaluate", stage: "evaluate", writing: /^kld-base-[0-9a-f]+\.bin\.\d+\.tmp$/ },
+  { name: "evaluate", stage: "evaluate", writing: /^kld-base-[0-9a-f]+(-\d+)?\.bin\.\d+\.tmp$/ },
 ];
 
 /** Every GGUF under a final name is exactly the clean run's: nothing partial was ever renamed into place. */

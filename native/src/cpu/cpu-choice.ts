@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SelfTestResult } from "../self-test/self-test-toolchain.js";
+import { SELF_TEST_VERSION, type SelfTestResult } from "../self-test/self-test-toolchain.js";
 import { cpuFingerprint, isCpuFeature, readCpuInfo, type CpuFeature } from "./cpu-features.js";
 
 /** An extension a CPU's build is made without, and why (the self-test's crash, or the user's `setup --without`). */
@@ -37,7 +37,8 @@ function selfTestKey(simulate: CpuFeature | undefined): string {
 }
 
 export async function readSelfTest(file: string, simulate: CpuFeature | undefined): Promise<SelfTestResult | undefined> {
-  return (await readJson<Record<string, SelfTestResult>>(file))?.[selfTestKey(simulate)];
+  const result = (await readJson<Record<string, SelfTestResult>>(file))?.[selfTestKey(simulate)];
+  return result?.version === SELF_TEST_VERSION ? result : undefined;
 }
 
 export async function writeSelfTest(file: string, simulate: CpuFeature | undefined, result: SelfTestResult): Promise<void> {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { cosine, embedTexts, headlineOf, IllegalInstructionError, parseKld, runToolToEnd, ToolError, type StageEvent } from "@gguf-pipeline/core";
 import { cpuFingerprint, readCpuInfo, systemInfoFeatures, type CpuFeature } from "../cpu/cpu-features.js";
 import type { LlamaToolName } from "../tools.js";
+import { measureThroughput, type Throughput } from "./measure-throughput.js";
 import { probeText, writeProbeModel } from "./write-probe-model.js";
 
 export interface SelfTestToolchainParams {
@@ -36,7 +37,11 @@ export interface SelfTestCrash {
   simulated?: CpuFeature;
 }
 
+/** Results of another version are not this one's: the self-test runs again (version 2 measures the throughput). */
+export const SELF_TEST_VERSION = 2;
+
 export interface SelfTestResult {
+  version?: number;
   passed: boolean;
   at: string;
   seconds: number;
@@ -49,6 +54,8 @@ export interface SelfTestResult {
   crash?: SelfTestCrash;
   /** What failed, in one line. */
   failure?: string;
+  /** This machine's prompt-evaluation speed (a passed self-test measures it; plan turns it into minutes). */
+  throughput?: Throughput;
 }
 
 const stage = "self-test";
@@ -78,7 +85,7 @@ const ctx = "128";
 export async function* selfTestToolchain(params: SelfTestToolchainParams): AsyncGenerator<StageEvent, SelfTestResult> {
   const started = Date.now();
   const info = readCpuInfo();
-  const result: SelfTestResult = { passed: false, at: new Date().toISOString(), seconds: 0, cpu: info.model, fingerprint: cpuFingerprint(info), features: [], checks: [] };
+  const result: SelfTestResult = { version: SELF_TEST_VERSION, passed: false, at: new Date().toISOString(), seconds: 0, cpu: info.model, fingerprint: cpuFingerprint(info), features: [], checks: [] };
   await rm(params.dir, { recursive: true, force: true });
   await mkdir(params.dir, { recursive: true });
   const t = params.tools;
@@ -135,6 +142,12 @@ export async function* selfTestToolchain(params: SelfTestToolchainParams): Async
     const bad = result.checks.filter((c) => !c.ok);
     result.passed = bad.length === 0;
     if (!result.passed) result.failure = `out of bounds: ${bad.map((c) => `${c.name} ${Number(c.value.toPrecision(3))} (limit ${c.limit})`).join(", ")}`;
+    if (result.passed && !faults) {
+      yield { type: "progress", stage, message: "measuring this machine's prompt speed" };
+      const speed = await measureThroughput({ tools: t, dir: params.dir, ...(params.signal ? { signal: params.signal } : {}) });
+      if (Number.isFinite(speed.flopsPerSecond)) result.throughput = speed;
+      yield { type: "progress", stage, message: `prompt speed ${(speed.flopsPerSecond / 1e9).toFixed(0)} GFLOP/s (F16)` };
+    }
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
     noteSystemInfo(error.stderrTail.split("\n"));

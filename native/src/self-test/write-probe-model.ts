@@ -8,6 +8,17 @@ export interface WriteProbeModelParams {
   file: string;
   /** Seed of the weights (the same seed gives the same bytes). */
   seed?: number;
+  /** Another size (the throughput probe: a model big enough that its matrix products, not start-up, take the time). */
+  shape?: ProbeShape;
+}
+
+export interface ProbeShape {
+  embd: number;
+  heads: number;
+  headsKv: number;
+  layers: number;
+  ff: number;
+  ctx: number;
 }
 
 export interface ProbeModel {
@@ -20,8 +31,7 @@ export interface ProbeModel {
  * every tensor instead of falling back) and of 32 tall (TILE_N*2, so ggml's AMX kernels take them, as they would a
  * real model's); two layers, grouped-query attention. 1.6 M weights: every tool runs in well under a second.
  */
-const shape = { embd: 256, heads: 4, headsKv: 2, layers: 2, ff: 512, ctx: 512 } as const;
-const headDim = shape.embd / shape.heads;
+export const probeShape: ProbeShape = { embd: 256, heads: 4, headsKv: 2, layers: 2, ff: 512, ctx: 512 };
 
 /** Words the vocabulary spells with its own pieces (letters and common pairs, SentencePiece style). */
 export const probeWords = ["the", "model", "runs", "on", "every", "machine", "and", "its", "tools", "agree", "with", "one", "another", "when", "quantized", "weights", "meet", "a", "prompt", "in", "light", "of", "small", "numbers", "that", "stay", "close", "to", "reference", "values", "today"] as const;
@@ -35,7 +45,9 @@ export const probeWords = ["the", "model", "runs", "on", "every", "machine", "an
 export async function writeProbeModel(params: WriteProbeModelParams): Promise<ProbeModel> {
   const vocab = probeVocabulary();
   const random = normalFrom(params.seed ?? 20261206);
-  const tensors = tensorList(vocab.tokens.length);
+  const shape = params.shape ?? probeShape;
+  const headDim = shape.embd / shape.heads;
+  const tensors = tensorList(vocab.tokens.length, shape);
   const metadata: [string, GgufTypedValue][] = [
     ["general.architecture", str("llama")],
     ["general.name", str("gguf-pipeline toolchain self-test")],
@@ -114,8 +126,9 @@ interface ProbeTensor {
   scale: number;
 }
 
-function tensorList(vocab: number): ProbeTensor[] {
+function tensorList(vocab: number, shape: ProbeShape): ProbeTensor[] {
   const { embd, ff, headsKv } = shape;
+  const headDim = embd / shape.heads;
   const normal = (name: string, dims: number[], scale: number): ProbeTensor => ({ name, dims, init: "normal", scale });
   const ones = (name: string): ProbeTensor => ({ name, dims: [embd], init: "ones", scale: 1 });
   const list: ProbeTensor[] = [normal("token_embd.weight", [embd, vocab], 1), ones("output_norm.weight"), normal("output.weight", [embd, vocab], 3 / Math.sqrt(embd))];

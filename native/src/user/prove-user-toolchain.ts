@@ -1,7 +1,7 @@
 import { ToolchainError, type StageEvent } from "@gguf-pipeline/core";
 import { blameFeature } from "../cpu/blame-feature.js";
 import { cpuFingerprint, switchableFeatures } from "../cpu/cpu-features.js";
-import { selfTestToolchain, type SelfTestResult } from "../self-test/self-test-toolchain.js";
+import { SELF_TEST_VERSION, selfTestToolchain, type SelfTestResult } from "../self-test/self-test-toolchain.js";
 import type { Toolchain } from "../tools.js";
 import { identityMemo } from "./remember-by-identity.js";
 import type { CpuFeature } from "../cpu/cpu-features.js";
@@ -21,7 +21,7 @@ export interface ProveUserToolchainParams {
  */
 export async function* proveUserToolchain(params: ProveUserToolchainParams): AsyncGenerator<StageEvent, SelfTestResult> {
   const { toolchain } = params;
-  const memo = await identityMemo<SelfTestResult>({ dir: params.memoDir, name: "self-test", files: Object.values(toolchain.tools), extra: { cpu: cpuFingerprint(), simulate: params.simulate ?? null } });
+  const memo = await identityMemo<SelfTestResult>({ dir: params.memoDir, name: "self-test", files: Object.values(toolchain.tools), extra: { cpu: cpuFingerprint(), simulate: params.simulate ?? null, version: SELF_TEST_VERSION } });
   const saved = await memo.recall();
   if (saved?.value.passed) return saved.value;
   yield { type: "start", stage: "self-test", title: `Self-test of your llama.cpp (${toolchain.binDir}) on this CPU` };

@@ -38,7 +38,7 @@ export function formatReport(report: RunReport): string[] {
   const header = embedding ? ["file", "type", "size", "bpw", ...memoryHeader, "cos mean", "cos min", "imatrix"] : ["file", "type", "size", "bpw", ...memoryHeader, "PPL", "KLD mean", "KLD p99", "top-1", "imatrix"];
   const rows = files.map((a) => {
     const q = a.quality;
-    const measured = !q ? (embedding ? ["", ""] : ["", "", "", ""]) : q.kind === "embedding" ? [fixed(q.cosineMean, 6), fixed(q.cosineMin, 6)] : [fixed(q.ppl, 4), fixed(q.kldMean, 6), fixed(q.kldP99, 6), `${fixed(q.top1, 2)}%`];
+    const measured = !q ? (embedding ? ["", ""] : ["", "", "", ""]) : q.kind === "embedding" ? [fixed(q.cosineMean, 6), fixed(q.cosineMin, 6)] : [fixed(q.ppl, 4), `${fixed(q.kldMean, 6)}${q.kldSe ? ` ± ${fixed(q.kldSe, 6)}` : ""}`, fixed(q.kldP99, 6), `${fixed(q.top1, 2)}%`];
     const memory = memoryOf(a.path);
     const ram = memoryCtx ? [memory && memory.ctx === memoryCtx ? formatBytes(memory.projectedBytes ?? memory.estimatedBytes) : ""] : [];
     return [a.path, a.ggufType ?? "", formatBytes(a.bytes), fixed(a.quant?.bitsPerWeight, 2), ...ram, ...measured, a.quant?.imatrix ?? ""];
@@ -47,7 +47,7 @@ export function formatReport(report: RunReport): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   const evaluated = report.artifacts.find((a) => a.quality)?.quality;
   const reference = report.artifacts.find((a) => a.quality && a.stage !== "quantize")?.path ?? "the reference";
-  const how = evaluated?.kind === "embedding" ? `llama-embedding on ${evaluated.passages} passages of ${evaluated.text}` : `llama-perplexity on ${evaluated?.text ?? ""}`;
+  const how = evaluated?.kind === "embedding" ? `llama-embedding on ${evaluated.passages} passages of ${evaluated.text}` : `llama-perplexity on ${evaluated?.chunks ? `${evaluated.chunks} chunks of ` : ""}${evaluated?.text ?? ""}${report.artifacts.some((a) => a.quality?.kind === "perplexity" && a.quality.kldSe) ? " (KLD ± its standard error)" : ""}`;
   return [
     line(header),
     ...rows.map(line),

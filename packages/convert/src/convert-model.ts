@@ -143,7 +143,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   } finally {
     if (!renamed) {
       await following.stop();
-      await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
+      await run.return({ exitCode: -1, stdout: "", stdoutBytes: Buffer.alloc(0), tail: [], lines: [] });
       await rm(partial, { force: true });
     }
     if (overrideFile) await rm(overrideFile, { force: true });

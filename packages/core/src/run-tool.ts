@@ -21,6 +21,8 @@ export interface RunToolOutput {
   exitCode: number;
   /** Standard output alone (the tool's result, without its log lines on stderr). */
   stdout: string;
+  /** The same bytes as written (a tool may print bytes that are not UTF-8: llama-tokenize's byte tokens). */
+  stdoutBytes: Buffer;
   /** The last lines of combined output. */
   tail: string[];
   /** Every line, for tools whose output is the result (small outputs only). */
@@ -53,9 +55,10 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
     ...(params.signal ? { cancelSignal: params.signal } : {}),
     forceKillAfterDelay: 5000,
   });
-  let stdout = "";
+  // Decoded once at the end: a character split between two reads stays whole.
+  const out: Buffer[] = [];
   subprocess.stdout?.on("data", (chunk: Buffer | string) => {
-    stdout += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    out.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   });
   try {
     let pending = "";
@@ -77,7 +80,8 @@ export async function* runTool(params: RunToolParams): AsyncGenerator<string, Ru
       yield pending.trimEnd();
     }
     const result = await subprocess;
-    return { exitCode: result.exitCode ?? 0, stdout, tail, lines };
+    const stdoutBytes = Buffer.concat(out);
+    return { exitCode: result.exitCode ?? 0, stdout: stdoutBytes.toString("utf8"), stdoutBytes, tail, lines };
   } catch (error) {
     if (error instanceof ExecaError && error.code === "ENOENT") {
       throw new ToolchainError({ file: params.command, message: `${params.tool}: program not found`, hint: `install it or fix the path (\`pipeline doctor\` shows what is missing)`, cause: error });

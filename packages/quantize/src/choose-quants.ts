@@ -21,7 +21,7 @@ export interface ChooseQuantsParams {
   /** The recipe's split size: a chosen type is then made (split) by the ladder rather than brought over whole. */
   split?: string;
   /** For maxKld: the evaluation text, context and chunks (the recipe's evaluate settings). */
-  evaluation: { text: string; ctx: number; chunks?: number };
+  evaluation: { text: string; ctx: number; chunks?: number; precision?: number };
   toolchain: Toolchain;
   force?: boolean;
   signal?: AbortSignal;
@@ -79,7 +79,7 @@ export async function* chooseQuants(params: ChooseQuantsParams): AsyncGenerator<
     candidates,
     maxKld: spec.maxKld ?? null,
     quants: candidates.map((type) => keyOf(type).key),
-    evaluation: spec.maxKld === undefined ? null : { text: (await hashFile({ file: params.evaluation.text })).sha256, ctx: params.evaluation.ctx, chunks: params.evaluation.chunks ?? null },
+    evaluation: spec.maxKld === undefined ? null : { text: (await hashFile({ file: params.evaluation.text })).sha256, ctx: params.evaluation.ctx, chunks: params.evaluation.chunks ?? null, precision: params.evaluation.precision ?? null },
   });
   const recalled = params.force ? undefined : await recallChoice({ outDir: params.outDir, key });
   if (recalled) {
@@ -181,6 +181,7 @@ async function* chooseForKld(c: { params: ChooseQuantsParams; maxKld: number; ct
       text: params.evaluation.text,
       ctx: params.evaluation.ctx,
       ...(params.evaluation.chunks ? { chunks: params.evaluation.chunks } : {}),
+      ...(params.evaluation.precision !== undefined ? { precision: params.evaluation.precision } : {}),
       toolchain: params.toolchain,
       ...(params.force ? { force: true } : {}),
       ...(params.signal ? { signal: params.signal } : {}),

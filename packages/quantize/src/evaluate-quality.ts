@@ -1,12 +1,16 @@
-import { existsSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { arrayLength, ensureFreeSpace, hashFile, parseKld, PipelineError, readGguf, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
+import { arrayLength, ensureFreeSpace, hashFile, parseKld, readGguf, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
-import { countTokens } from "./count-tokens.js";
+import { chunksForPrecision } from "./chunks-for-precision.js";
+import { evaluationBatches } from "./evaluation-batches.js";
 import { QualityParseError, TextTooShortError } from "./errors.js";
+import { joinKldBases } from "./join-kld-bases.js";
+import { checkKldBase, kldBaseBytes } from "./kld-base.js";
 import { memoJson } from "./memo-json.js";
+import { paragraphTokens } from "./paragraph-tokens.js";
+import { poolBatches } from "./pool-batches.js";
 
 export interface EvaluateQualityParams {
   /** The high-precision intermediate: the reference distribution. */
@@ -16,7 +20,13 @@ export interface EvaluateQualityParams {
   outDir: string;
   text: string;
   ctx: number;
+  /** At most this many chunks of the text (default: all of it). */
   chunks?: number;
+  /**
+   * Stop adding chunks once every quant's standard error of the mean KL divergence is under this share of its mean
+   * (default 0.05: ±5 %); 0 measures every chunk the text (and `chunks`) allow.
+   */
+  precision?: number;
   toolchain: Toolchain;
   force?: boolean;
   signal?: AbortSignal;
@@ -28,137 +38,181 @@ export interface EvaluateQualityOutput {
 }
 
 const stage = "evaluate";
+/** The batches measured before the precision is first judged (an error from fewer batches' spread means little). */
+export const PILOT_BATCHES = 4;
 // llama-perplexity prints its statistics through llama.cpp's async logger. The pinned build drains it at exit
 // (native/patches), but a user's own llama.cpp may drop the last lines when the process exits quickly; the run is
 // deterministic, so a run whose statistics did not arrive is repeated.
 const attempts = 4;
 
 /**
- * Runs llama-perplexity on the reference once (saving its token distributions as the KL-divergence base) and then on
- * every quant against that base: perplexity, mean and p99 KL divergence, and top-token agreement. Each measurement
- * is cached by the files' content, the text and the options.
+ * Runs llama-perplexity on the reference (saving its token distributions as the KL-divergence base) and then on every
+ * quant against that base: perplexity, mean KL divergence with its standard error, p99 and top-token agreement.
+ * In bounded time: the text is measured in batches that each sample all of it (evaluationBatches), until every
+ * quant's standard error (from the batches' spread) is under `precision` of its mean, judged after PILOT_BATCHES
+ * batches and after every batch from there, up to the whole text. Cached by the files' content, the text, the options
+ * and the set of quants.
  */
 export async function* evaluateQuality(params: EvaluateQualityParams): AsyncGenerator<StageEvent, EvaluateQualityOutput> {
   const started = Date.now();
   const sig = params.signal ? { signal: params.signal } : {};
-  const threads = String(availableParallelism());
-  yield { type: "start", stage, title: `Measure quality on ${basename(params.text)} (ctx ${params.ctx})` };
+  const precision = params.precision ?? 0.05;
+  yield { type: "start", stage, title: `Measure quality on ${basename(params.text)} (ctx ${params.ctx}${precision > 0 ? `, to ±${+(precision * 100).toFixed(2)} %` : ""})` };
   const text = await hashFile({ file: params.text, ...sig });
-  const baseKey = stableKey({ stage, reference: params.reference.sha256, text: text.sha256, ctx: params.ctx, chunks: params.chunks, commit: params.toolchain.commit });
+  const quants = params.quants.map((q) => `${q.sha256}:${q.cacheKey}`).sort();
+  const key = stableKey({ stage, reference: params.reference.sha256, text: text.sha256, ctx: params.ctx, chunks: params.chunks, precision, quants, commit: params.toolchain.commit }).slice(0, 16);
   const stateDir = join(params.outDir, stateDirName);
   await mkdir(stateDir, { recursive: true });
-  const baseFile = join(stateDir, `kld-base-${baseKey.slice(0, 16)}.bin`);
-  const textInfo = { text: basename(params.text), ctx: params.ctx };
   let cached = true;
-
-  // The reference's numbers are only reusable with its saved distributions beside them.
-  const base = await memoJson<PerplexityQuality>(join(stateDir, `quality-${baseKey.slice(0, 16)}.json`), params.force || !existsSync(baseFile), async () => {
+  const events: StageEvent[] = [];
+  const quality = await memoJson<Record<string, PerplexityQuality>>(join(stateDir, `quality-${key}.json`), params.force, async () => {
     cached = false;
-    // llama-perplexity exits 0 on a text shorter than two contexts: count first, and say how much text is needed.
-    const reference = join(params.outDir, params.reference.path);
-    const tokens = await countTokens({ model: reference, text: params.text, toolchain: params.toolchain, ...sig });
-    if (tokens < 2 * params.ctx) throw new TextTooShortError({ file: params.text, tool: "llama-perplexity", tokens, ctx: params.ctx, setting: "evaluate" });
-    // The distributions of an older reference or text are large and of no more use; they go once the new text is known
-    // to be usable (a run refused for a text too short keeps them), before the space for the new ones is counted.
-    for (const old of await readdir(stateDir)) if (/^kld-base-[0-9a-f]+\.bin$/.test(old) && join(stateDir, old) !== baseFile) await rm(join(stateDir, old), { force: true });
-    // The base holds every evaluated token's distribution over the whole vocabulary: often larger than the model.
-    const vocab = arrayLength((await readGguf({ file: reference })).metadata["tokenizer.ggml.tokens"]);
-    if (vocab) {
-      const chunks = Math.min(Math.floor(tokens / params.ctx), params.chunks ?? Number.POSITIVE_INFINITY);
-      await ensureFreeSpace({ dir: stateDir, bytes: kldBaseBytes({ ctx: params.ctx, vocab, chunks }), what: `the KL-divergence base of ${params.reference.path}` });
-    }
-    // Written under a temporary name (a killed run's is removed by the folder's next holder) and renamed once whole.
-    const partialBase = `${baseFile}.${process.pid}.tmp`;
-    const out = await perplexity(params, [
-      "-m", reference,
-      "-f", basename(params.text),
-      "-c", String(params.ctx),
-      ...(params.chunks ? ["--chunks", String(params.chunks)] : []),
-      "--kl-divergence-base", partialBase,
-      "-t", threads,
-    ], (text) => {
-      const ppl = Number(/Final estimate: PPL = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
-      return Number.isFinite(ppl) ? { ppl } : "Final estimate";
-    })
-      .then(async (result) => {
-        await checkKldBase(partialBase);
-        await rename(partialBase, baseFile);
-        return result;
-      })
-      .catch(async (error: unknown) => {
-        // A half-written base is of no use to anyone.
-        await rm(partialBase, { force: true });
-        await rm(baseFile, { force: true });
-        throw error;
-      });
-    return { kind: "perplexity", ppl: out.ppl, kldMean: 0, kldP99: 0, top1: 100, ...textInfo };
+    return measure(params, { key, stateDir, precision, note: (message) => events.push({ type: "progress", stage, message }) });
   });
-  const quality: Record<string, Quality> = { [params.reference.path]: base };
-  await recordArtifact({ outDir: params.outDir, artifact: { ...params.reference, quality: base } });
-  yield { type: "progress", stage, message: `${params.reference.path}: PPL ${base.ppl.toFixed(4)} (reference)` };
-
-  for (const quant of params.quants) {
-    // The quant's own cache key covers all of it (every shard's inputs and options), the hash its first file's bytes.
-    const key = stableKey({ baseKey, quant: quant.sha256, made: quant.cacheKey });
-    const measured = await memoJson<PerplexityQuality>(join(stateDir, `quality-${key.slice(0, 16)}.json`), params.force, async () => {
-      cached = false;
-      const out = await perplexity(params, ["-m", join(params.outDir, quant.path), "-c", String(params.ctx), "--kl-divergence-base", baseFile, "--kl-divergence", "-t", threads], (text) => {
-        const stats = parseKld(text);
-        const missing = Object.entries(stats).find(([, v]) => !Number.isFinite(v));
-        return missing ? missing[0] : stats;
-      });
-      return { kind: "perplexity", ...out, ...textInfo };
-    });
-    quality[quant.path] = measured;
-    await recordArtifact({ outDir: params.outDir, artifact: { ...quant, quality: measured } });
-    yield { type: "progress", stage, message: `${quant.path}: PPL ${measured.ppl.toFixed(4)}, KLD ${measured.kldMean.toFixed(6)}, top-1 ${measured.top1.toFixed(1)}%` };
+  yield* events;
+  for (const artifact of [params.reference, ...params.quants]) {
+    const q = quality[artifact.path];
+    if (!q) continue;
+    await recordArtifact({ outDir: params.outDir, artifact: { ...artifact, quality: q } });
+    const se = q.kldSe !== undefined && artifact !== params.reference ? ` ± ${q.kldSe.toFixed(6)}` : "";
+    yield { type: "progress", stage, message: artifact === params.reference ? `${artifact.path}: PPL ${q.ppl.toFixed(4)} (reference, ${q.chunks ?? "?"} chunks)` : `${artifact.path}: PPL ${q.ppl.toFixed(4)}, KLD ${q.kldMean.toFixed(6)}${se}, top-1 ${q.top1.toFixed(1)}%` };
   }
   const seconds = (Date.now() - started) / 1000;
   yield { type: "done", stage, title: `Quality of ${params.quants.length} quant(s) measured${cached ? " — cached" : ""}`, seconds, cached };
   return { quality };
+}
 
-  /** Runs llama-perplexity until `read` finds its numbers (it returns the name of what is missing otherwise). */
-  async function perplexity<T>(p: EvaluateQualityParams, args: string[], read: (text: string) => T | string): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const out = await runToolToEnd({ tool: "llama-perplexity", command: p.toolchain.tools.perplexity, args, cwd: dirname(p.text), file: args[1] ?? "", ...sig });
-      const result = read(out.lines.join("\n"));
-      if (typeof result !== "string") return result;
-      if (attempt >= attempts) throw new QualityParseError({ file: args[1] ?? "", missing: `${result} (${attempts} runs)` });
-    }
+interface MeasureContext {
+  key: string;
+  stateDir: string;
+  precision: number;
+  note: (message: string) => void;
+}
+
+/**
+ * The whole text in one pass (precision 0, a text too short for two batches, or a `chunks` cap within the first),
+ * else batches in turn, judged from the fourth on, until every quant's mean is precise enough or the text is used
+ * up. The batches' bases are joined into one (what a hand-run `llama-perplexity --kl-divergence` checks the pooled
+ * numbers against).
+ */
+async function measure(params: EvaluateQualityParams, c: MeasureContext): Promise<Record<string, PerplexityQuality>> {
+  const sig = params.signal ? { signal: params.signal } : {};
+  const reference = join(params.outDir, params.reference.path);
+  // llama-perplexity exits 0 on a text shorter than two contexts: count first, and say how much text is needed.
+  const counted = await paragraphTokens({ model: reference, text: params.text, toolchain: params.toolchain, ...sig });
+  if (counted.total < 2 * params.ctx) throw new TextTooShortError({ file: params.text, tool: "llama-perplexity", tokens: counted.total, ctx: params.ctx, setting: "evaluate" });
+  const all = Math.min(Math.floor(counted.total / params.ctx), params.chunks ?? Number.POSITIVE_INFINITY);
+  // The distributions of an older measurement are large and of no more use.
+  for (const old of await readdir(c.stateDir)) if (/^(kld-base-[0-9a-f]+(-\d+)?\.bin|text-[0-9a-f]+-\d+\.txt)$/.test(old) && !old.includes(c.key)) await rm(join(c.stateDir, old), { force: true });
+  const vocab = arrayLength((await readGguf({ file: reference })).metadata["tokenizer.ggml.tokens"]) ?? 0;
+  const final = join(c.stateDir, `kld-base-${c.key}.bin`);
+  const separator = (await readFile(params.text, "utf8")).includes("\n\n") ? "\n\n" : "\n";
+  const batches = evaluationBatches({ paragraphs: counted.paragraphs, separator, ctx: params.ctx });
+  // A cap the first batch already reaches leaves no spread to measure an error from: one pass, as with precision 0.
+  if (c.precision <= 0 || batches.length < 2 || (batches[0]?.chunks ?? 0) >= all) {
+    const ppl = await makeBase(params, { text: params.text, chunks: all, out: final, vocab });
+    const results = await measureQuants(params, final, all);
+    // One pass over running text: llama-perplexity's error counts every token as a sample of its own, which the
+    // tokens of one passage are not; no ± is claimed.
+    for (const r of Object.values(results)) delete r.kldSe;
+    return { [params.reference.path]: referenceQuality(params, ppl, all), ...results };
+  }
+  const done: Measured[] = [];
+  let measured = 0;
+  let wanted = all;
+  for (const [i, batch] of batches.entries()) {
+    if (measured >= all) break;
+    const text = join(c.stateDir, `text-${c.key}-${i}.txt`);
+    await writeFile(text, batch.text);
+    const base = join(c.stateDir, `kld-base-${c.key}-${i}.bin`);
+    const chunks = Math.max(2, Math.min(batch.chunks, all - measured));
+    const ppl = await makeBase(params, { text, chunks, out: base, vocab });
+    done.push({ base, text, chunks, ppl, quants: await measureQuants(params, base, chunks) });
+    measured += chunks;
+    if (done.length < PILOT_BATCHES) continue;
+    const pooled = params.quants.map((q) => pool(done, q.path));
+    wanted = Math.min(all, chunksForPrecision({ measured: pooled, chunks: measured, precision: c.precision }));
+    c.note(`${measured} chunks in ${done.length} batches: KLD ${pooled.map((q) => `${q.kldMean.toFixed(6)} ± ${q.kldSe.toFixed(6)}`).join(", ")}${wanted > measured ? ` — about ${wanted} chunks for ±${+(c.precision * 100).toFixed(2)} %` : " — precise enough"}`);
+    if (wanted <= measured) break;
+  }
+  if (wanted > measured) c.note(`the whole text is ${measured} chunks: the means are as precise as it allows (a longer evaluate.text measures closer)`);
+  if (vocab) await ensureFreeSpace({ dir: c.stateDir, bytes: kldBaseBytes({ ctx: params.ctx, vocab, chunks: measured }), what: `the KL-divergence base of ${params.reference.path}` });
+  await joinKldBases({ parts: done.map((d) => d.base), output: final, ...sig });
+  for (const d of done) await Promise.all([rm(d.base, { force: true }), rm(d.text, { force: true })]);
+  const results: Record<string, PerplexityQuality> = {};
+  for (const q of params.quants) results[q.path] = pool(done, q.path);
+  // Every chunk scores as many tokens: the joint perplexity is the chunk-weighted geometric mean.
+  const ppl = Math.exp(done.reduce((s, d) => s + d.chunks * Math.log(d.ppl), 0) / measured);
+  return { [params.reference.path]: referenceQuality(params, ppl, measured), ...results };
+}
+
+interface Measured {
+  base: string;
+  text: string;
+  chunks: number;
+  ppl: number;
+  quants: Record<string, PerplexityQuality>;
+}
+
+/**
+ * One quant's numbers over every batch measured, each batch weighing its chunks: the means (KL divergence, top-1)
+ * and the perplexity exactly as one run over them all; the error from the batches' spread; the 99th percentile as the
+ * batches' mean p99 (one run over the joined base gives the exact one).
+ */
+function pool(done: Measured[], path: string): PerplexityQuality & { kldSe: number } {
+  const rows = done.map((d) => ({ chunks: d.chunks, q: d.quants[path] }));
+  const chunks = rows.reduce((n, r) => n + r.chunks, 0);
+  const mean = (f: (q: PerplexityQuality) => number) => rows.reduce((s, r) => s + r.chunks * (r.q ? f(r.q) : 0), 0) / chunks;
+  const kld = poolBatches({ batches: rows.map((r) => ({ chunks: r.chunks, kldMean: r.q?.kldMean ?? 0 })) });
+  const first = rows[0]?.q;
+  return { kind: "perplexity", ppl: Math.exp(mean((q) => Math.log(q.ppl))), kldMean: kld.kldMean, kldSe: kld.kldSe, kldP99: mean((q) => q.kldP99), top1: mean((q) => q.top1), chunks, text: first?.text ?? "", ctx: first?.ctx ?? 0 };
+}
+
+function referenceQuality(params: EvaluateQualityParams, ppl: number, chunks: number): PerplexityQuality {
+  return { kind: "perplexity", ppl, kldMean: 0, kldP99: 0, top1: 100, kldSe: 0, chunks, text: basename(params.text), ctx: params.ctx };
+}
+
+/** The reference's distributions over `chunks` chunks of a text, written whole under `out`; its perplexity there. */
+async function makeBase(params: EvaluateQualityParams, b: { text: string; chunks: number; out: string; vocab: number }): Promise<number> {
+  // The base holds every evaluated token's distribution over the whole vocabulary: often larger than the model.
+  if (b.vocab) await ensureFreeSpace({ dir: dirname(b.out), bytes: kldBaseBytes({ ctx: params.ctx, vocab: b.vocab, chunks: b.chunks }), what: `the KL-divergence base of ${params.reference.path}` });
+  // Written under a temporary name (a killed run's is removed by the folder's next holder) and renamed once whole.
+  const partial = `${b.out}.${process.pid}.tmp`;
+  try {
+    const out = await perplexity(params, ["-m", join(params.outDir, params.reference.path), "-f", basename(b.text), "-c", String(params.ctx), "--chunks", String(b.chunks), "--kl-divergence-base", partial, "-t", String(availableParallelism())], dirname(b.text), (text) => {
+      const ppl = Number(/Final estimate: PPL = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
+      return Number.isFinite(ppl) ? ppl : "Final estimate";
+    });
+    await checkKldBase(partial);
+    await rename(partial, b.out);
+    return out;
+  } catch (error) {
+    // A half-written base is of no use to anyone.
+    await rm(partial, { force: true });
+    await rm(b.out, { force: true });
+    throw error;
   }
 }
 
-/**
- * Bytes of llama-perplexity's KL-divergence base (tools/perplexity): "_logits_", n_ctx, n_vocab and n_chunk, every
- * chunk's tokens (int32), then for the second half of each chunk's context but its last token, the log-probabilities
- * over the vocabulary (uint16, padded to an even count plus 4).
- */
-export function kldBaseBytes(params: { ctx: number; vocab: number; chunks: number }): number {
-  const { ctx, vocab, chunks } = params;
-  const perToken = (2 * Math.floor((vocab + 1) / 2) + 4) * 2;
-  return 20 + chunks * ctx * 4 + chunks * (ctx - 1 - Math.floor(ctx / 2)) * perToken;
+async function measureQuants(params: EvaluateQualityParams, base: string, chunks: number): Promise<Record<string, PerplexityQuality>> {
+  const out: Record<string, PerplexityQuality> = {};
+  for (const quant of params.quants) {
+    const stats = await perplexity(params, ["-m", join(params.outDir, quant.path), "-c", String(params.ctx), "--kl-divergence-base", base, "--kl-divergence", "-t", String(availableParallelism())], dirname(params.text), (text) => {
+      const parsed = parseKld(text);
+      const missing = Object.entries(parsed).find(([, v]) => !Number.isFinite(v));
+      return missing ? missing[0] : parsed;
+    });
+    out[quant.path] = { kind: "perplexity", ...stats, chunks, text: basename(params.text), ctx: params.ctx };
+  }
+  return out;
 }
 
-/**
- * llama-perplexity writes its base through an unchecked std::ofstream: on a full disk it exits 0 with a short file,
- * whose every later KL divergence would be wrong. The file says how long it must be.
- */
-export async function checkKldBase(file: string): Promise<void> {
-  const handle = await open(file, "r");
-  try {
-    const { size } = await handle.stat();
-    const head = Buffer.alloc(20);
-    const { bytesRead } = await handle.read(head, 0, 20, 0);
-    const ok = bytesRead === 20 && head.toString("latin1", 0, 8) === "_logits_";
-    const expected = ok ? kldBaseBytes({ ctx: head.readInt32LE(8), vocab: head.readInt32LE(12), chunks: head.readInt32LE(16) }) : undefined;
-    if (expected === size) return;
-    throw new PipelineError({
-      message: `llama-perplexity wrote ${size} bytes of the KL-divergence base${expected ? `, not the ${expected} it describes` : ", without its header"}: the disk is probably full`,
-      exitCode: 1,
-      file: dirname(file),
-      hint: "free some space, or point --out at a disk with room",
-    });
-  } finally {
-    await handle.close();
+/** Runs llama-perplexity until `read` finds its numbers (it returns the name of what is missing otherwise). */
+async function perplexity<T>(p: EvaluateQualityParams, args: string[], cwd: string, read: (text: string) => T | string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const out = await runToolToEnd({ tool: "llama-perplexity", command: p.toolchain.tools.perplexity, args, cwd, file: args[1] ?? "", ...(p.signal ? { signal: p.signal } : {}) });
+    const result = read(out.lines.join("\n"));
+    if (typeof result !== "string") return result;
+    if (attempt >= attempts) throw new QualityParseError({ file: args[1] ?? "", missing: `${result} (${attempts} runs)` });
   }
 }

@@ -170,7 +170,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
   } finally {
     space.release();
     if (!done) {
-      await run.return({ exitCode: -1, stdout: "", tail: [], lines: [] });
+      await run.return({ exitCode: -1, stdout: "", stdoutBytes: Buffer.alloc(0), tail: [], lines: [] });
       await rm(partial, { force: true });
       // Shards llama-gguf-split wrote (complete or not), and any of a set that only partly got its final names.
       const prefix = `${basename(partial)}-`;

@@ -26,7 +26,7 @@ export const chooseStep: RunStep = {
       outDir: loaded.outDir,
       name: loaded.name,
       ...(split ? { split } : {}),
-      evaluation: { text: evaluationText(loaded), ctx: ev?.ctx ?? 512, ...(ev?.chunks ? { chunks: ev.chunks } : {}) },
+      evaluation: { text: evaluationText(loaded), ctx: ev?.ctx ?? 512, ...(ev?.chunks ? { chunks: ev.chunks } : {}), ...(ev?.precision !== undefined ? { precision: ev.precision } : {}) },
       toolchain,
       force: ctx.options.force,
       ...signalOf(ctx),

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { freemem } from "node:os";
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { configShape, estimateMemory, formatBytes, modelKind, modelShape, produceArtifact, readGguf, smallestBudget, stableKey, type GgufSummary, type Quality, type Recipe } from "@gguf-pipeline/core";
 import { planConvert } from "@gguf-pipeline/convert";
-import { evaluateEmbeddings, evaluateQuality, evaluationText, preloadQualityChart, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
+import { evaluateEmbeddings, evaluateQuality, evaluationText, preloadQualityChart, promptSeconds, qualityChartVersion, quantChoiceSpec, quantJobs, renderQualityChart, type QualityPoint } from "@gguf-pipeline/quantize";
+import { formatDuration } from "../format-duration.js";
 import { need, signalOf, type RunContext, type RunStep } from "./run-context.js";
 
 const stage = "evaluate";
@@ -32,7 +33,7 @@ export const evaluateStep: RunStep = {
     const run =
       kind.kind === "embedding"
         ? evaluateEmbeddings({ ...common, ctx: Math.min(ev.ctx ?? 512, contextLength(header.metadata) ?? 512) })
-        : evaluateQuality({ ...common, ctx: ev.ctx ?? 512 });
+        : evaluateQuality({ ...common, ctx: ev.ctx ?? 512, ...(ev.precision !== undefined ? { precision: ev.precision } : {}) });
     for (;;) {
       const next = await run.next();
       if (next.done) {
@@ -48,14 +49,20 @@ export const evaluateStep: RunStep = {
     ctx.artifacts.push(chart.artifact);
     return { cached: cached && chart.cached };
   },
-  plan: async ({ prepared }) => {
+  plan: async (ctx) => {
     // llama-perplexity holds the reference (the biggest file) at the evaluation context: say so when it will not fit.
-    const { source, loaded } = prepared;
-    const ctx = loaded.recipe.evaluate?.ctx ?? 512;
+    const { source, loaded } = ctx.prepared;
+    const evalCtx = loaded.recipe.evaluate?.ctx ?? 512;
     const shape = configShape({ config: source.config, weightsBytes: planConvert({ source, outtype: loaded.outtype }).estimatedBytes });
-    const need = shape ? estimateMemory({ shape, ctx, ubatch: ctx }).totalBytes : 0;
-    const warning = need > freemem() ? ` — WARNING: the reference needs ~${formatBytes(need)} at ctx ${ctx}, ${formatBytes(freemem())} of memory is free` : shape ? ` (~${formatBytes(need)} of memory)` : "";
-    return [{ stage, what: `llama-perplexity (llama-embedding for an embedding model) on the reference and each quant (cached per file)${warning}`, cached: false, bytes: 0 }];
+    const need = shape ? estimateMemory({ shape, ctx: evalCtx, ubatch: evalCtx }).totalBytes : 0;
+    const warning = need > freemem() ? ` — WARNING: the reference needs ~${formatBytes(need)} at ctx ${evalCtx}, ${formatBytes(freemem())} of memory is free` : shape ? ` (~${formatBytes(need)} of memory)` : "";
+    // At most the whole text for the reference and every quant (about 4 characters a token); the precision stops sooner.
+    const speed = ctx.toolchain.selfTest?.throughput?.flopsPerSecond;
+    const weights = planConvert({ source, outtype: "f16" }).estimatedBytes / 2;
+    const tokens = Math.min((await stat(evaluationText(loaded))).size / 4, (loaded.recipe.evaluate?.chunks ?? Number.POSITIVE_INFINITY) * evalCtx);
+    const files = 1 + quantJobs(loaded.recipe).length;
+    const time = speed ? `; at most about ${formatDuration(promptSeconds({ weights, tokens: tokens * files, flopsPerSecond: speed }))} here for ${files} files, less once the KLD is within ±${+((loaded.recipe.evaluate?.precision ?? 0.05) * 100).toFixed(2)} %` : "";
+    return [{ stage, what: `llama-perplexity (llama-embedding for an embedding model) on the reference and each quant${time}${warning}`, cached: false, bytes: 0 }];
   },
   // Vega takes ~0.2 s to load: while the converter starts, not after the last measurement.
   warmUp: preloadQualityChart,

@@ -197,6 +197,7 @@ export const recipeSchema = {
         text: { type: "string", minLength: 1, description: "Evaluation text; default: the held-out text shipped in packages/quantize/calibration/evaluation.txt (never the calibration text)." },
         ctx: { type: "integer", minimum: 8, default: 512, description: "llama-perplexity -c: tokens per chunk (the text needs at least 2 chunks)." },
         chunks: { type: "integer", minimum: 1, description: "llama-perplexity --chunks: at most this many chunks." },
+        precision: { type: "number", minimum: 0, exclusiveMaximum: 1, default: 0.05, description: "Stop adding chunks once every quant's standard error of the mean KL divergence is under this share of its mean (after a first 8 chunks; the text, or chunks, is the cap); 0 measures the whole text. Text-generation models." },
       },
     },
     validate: {

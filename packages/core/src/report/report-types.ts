@@ -27,6 +27,10 @@ export interface PerplexityQuality {
   kldP99: number;
   /** Share of positions where the most likely token equals the reference's, in percent. */
   top1: number;
+  /** The standard error of kldMean as llama-perplexity reports it (each scored token counted as one sample). */
+  kldSe?: number;
+  /** How many ctx-sized chunks of the text were measured (evaluate stops adding them at its precision). */
+  chunks?: number;
   /** The evaluation text's file name, context and chunk count. */
   text: string;
   ctx: number;

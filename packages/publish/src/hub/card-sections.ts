@@ -88,7 +88,7 @@ function filesTable(params: CardSectionsParams, rows: Row[]): string {
 
 function perplexity(q: PerplexityQuality | undefined): string[] {
   if (!q) return ["—", "—", "—", "—"];
-  return [q.ppl.toFixed(4), q.kldMean.toFixed(6), q.kldP99.toFixed(6), `${q.top1.toFixed(2)}%`];
+  return [q.ppl.toFixed(4), `${q.kldMean.toFixed(6)}${q.kldSe ? ` ± ${q.kldSe.toFixed(6)}` : ""}`, q.kldP99.toFixed(6), `${q.top1.toFixed(2)}%`];
 }
 
 function cosine(q: EmbeddingQuality | undefined): string[] {
@@ -100,7 +100,9 @@ function qualityNote(artifacts: Artifact[], all: Artifact[]): string | undefined
   if (!measured) return undefined;
   const reference = all.find((a) => a.stage === "convert" || a.stage === "merge")?.ggufType ?? "the high-precision reference";
   if (measured.kind === "embedding") return `Cosine: similarity of each file's embeddings to ${reference}'s over ${measured.passages} passages of \`${measured.text}\` (1 is identical).`;
-  return `PPL: perplexity on \`${measured.text}\` at context ${measured.ctx} (llama-perplexity). KLD: KL divergence of the token distributions from ${reference}'s (mean and 99th percentile). Top-1: how often the most likely token is ${reference}'s.`;
+  const over = measured.chunks ? ` (${measured.chunks} chunks of ${measured.ctx} tokens)` : "";
+  const se = artifacts.some((a) => a.quality?.kind === "perplexity" && a.quality.kldSe) ? ", with its standard error (±) from the spread between batches of the text" : "";
+  return `PPL: perplexity on \`${measured.text}\`${over} at context ${measured.ctx} (llama-perplexity). KLD: KL divergence of the token distributions from ${reference}'s (mean${se}, and 99th percentile). Top-1: how often the most likely token is ${reference}'s.`;
 }
 
 function describe(a: Artifact): string {

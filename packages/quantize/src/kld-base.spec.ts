@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkKldBase, kldBaseBytes } from "./evaluate-quality.js";
+import { checkKldBase, kldBaseBytes } from "./kld-base.js";
 
 /** A KL-divergence base as llama-perplexity writes it, cut to `keep` bytes. */
 function kldBase(params: { ctx: number; vocab: number; chunks: number }, keep?: number): Buffer {
