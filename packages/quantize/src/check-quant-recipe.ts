@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { parseBudget, resolveFrom, suggest, type LoadedRecipe, type RecipeProblem } from "@gguf-pipeline/core";
 import { defaultCalibrationText, defaultEvaluationText } from "./calibration.js";
-import { parseSplitSize } from "./parse-size.js";
+import { parseFileSize, parseSplitSize } from "./parse-size.js";
 import { listedQuants, quantChoiceSpec, type QuantChoiceSpec, type QuantOptions } from "./quant-jobs.js";
 import { findGgmlTypeName, ggmlTypeNames } from "./ggml-type-names.js";
 import { findQuantType, quantAliases, quantTypes } from "./quant-types.js";
@@ -18,6 +18,10 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
   const seen = new Map<string, number>();
   const base = Array.isArray(recipe.quants) ? ["quants"] : ["quants", "also"];
   for (const [i, entry] of listedQuants(recipe).entries()) {
+    if (typeof entry !== "string" && "mix" in entry) {
+      problems.push(...checkMix(loaded, entry.mix, [...base, i, "mix"]));
+      continue;
+    }
     const raw = typeof entry === "string" ? entry : entry.type;
     const path = typeof entry === "string" ? [...base, i] : [...base, i, "type"];
     const type = findQuantType(raw);
@@ -102,4 +106,12 @@ function checkChoice(choice: QuantChoiceSpec, names: string[]): RecipeProblem[] 
     } else if (type.needsImatrix) problems.push({ path: ["quants", "candidates", i], message: `${type.name} needs an importance matrix: it cannot be a candidate`, hint: "choose among types that need none, e.g. Q4_K_M, IQ4_XS, Q2_K" });
   });
   return problems;
+}
+
+function checkMix(loaded: LoadedRecipe, mix: { size?: number | string; bpw?: number }, path: (string | number)[]): RecipeProblem[] {
+  if (typeof mix.size === "string" && parseFileSize(mix.size) === undefined) {
+    return [{ path: [...path, "size"], message: `mix size "${mix.size}" cannot be read`, hint: 'write bytes, or a number with KB, MB or GB (decimal) or KiB, MiB or GiB, e.g. "4.5GB"' }];
+  }
+  if (loaded.outtype === "q8_0") return [{ path, message: "a mix is made from a high-precision intermediate, and this recipe converts to q8_0", hint: "convert to f16, bf16 or f32" }];
+  return [];
 }

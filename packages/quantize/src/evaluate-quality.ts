@@ -1,11 +1,12 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { arrayLength, ensureFreeSpace, hashFile, parseKld, readGguf, recordArtifact, runToolToEnd, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
+import { arrayLength, ensureFreeSpace, hashFile, parseKld, readGguf, recordArtifact, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { chunksForPrecision } from "./chunks-for-precision.js";
 import { evaluationBatches } from "./evaluation-batches.js";
-import { QualityParseError, TextTooShortError } from "./errors.js";
+import { TextTooShortError } from "./errors.js";
+import { runPerplexity } from "./run-perplexity.js";
 import { joinKldBases } from "./join-kld-bases.js";
 import { checkKldBase, kldBaseBytes } from "./kld-base.js";
 import { memoJson } from "./memo-json.js";
@@ -40,10 +41,6 @@ export interface EvaluateQualityOutput {
 const stage = "evaluate";
 /** The batches measured before the precision is first judged (an error from fewer batches' spread means little). */
 export const PILOT_BATCHES = 4;
-// llama-perplexity prints its statistics through llama.cpp's async logger. The pinned build drains it at exit
-// (native/patches), but a user's own llama.cpp may drop the last lines when the process exits quickly; the run is
-// deterministic, so a run whose statistics did not arrive is repeated.
-const attempts = 4;
 
 /**
  * Runs llama-perplexity on the reference (saving its token distributions as the KL-divergence base) and then on every
@@ -207,12 +204,7 @@ async function measureQuants(params: EvaluateQualityParams, base: string, chunks
   return out;
 }
 
-/** Runs llama-perplexity until `read` finds its numbers (it returns the name of what is missing otherwise). */
-async function perplexity<T>(p: EvaluateQualityParams, args: string[], cwd: string, read: (text: string) => T | string): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const out = await runToolToEnd({ tool: "llama-perplexity", command: p.toolchain.tools.perplexity, args, cwd, file: args[1] ?? "", ...(p.signal ? { signal: p.signal } : {}) });
-    const result = read(out.lines.join("\n"));
-    if (typeof result !== "string") return result;
-    if (attempt >= attempts) throw new QualityParseError({ file: args[1] ?? "", missing: `${result} (${attempts} runs)` });
-  }
+/** llama-perplexity with this evaluation's toolchain and signal. */
+function perplexity<T>(p: EvaluateQualityParams, args: string[], cwd: string, read: (text: string) => T | string): Promise<T> {
+  return runPerplexity({ toolchain: p.toolchain, args, cwd, read, ...(p.signal ? { signal: p.signal } : {}) });
 }

@@ -1,18 +1,43 @@
 import type { Recipe } from "@gguf-pipeline/core";
+import { mixLabel } from "./mix-types.js";
+import { parseFileSize } from "./parse-size.js";
 import { findQuantType } from "./quant-types.js";
 
 export type QuantLadder = Extract<NonNullable<Recipe["quants"]>, unknown[]>;
 /** quants chosen by memory budget (and measured quality) instead of listed. */
 export type QuantChoiceSpec = Exclude<NonNullable<Recipe["quants"]>, unknown[]>;
-type QuantEntry = QuantLadder[number];
+export type QuantEntry = QuantLadder[number];
 export type QuantOptions = NonNullable<Recipe["quantOptions"]>;
 
 /** One rung of the ladder: a canonical type and the llama-quantize options it gets. */
 export interface QuantJob {
+  /** The type, or a mix's label (Q4_K_XL): the rung's name and the file's (`<name>-<type>.gguf`). */
   type: string;
   /** Options before the positional arguments, imatrix excluded (it is added when the imatrix exists). */
   options: string[];
   useImatrix: boolean;
+  /** A mix: its target and the llama-quantize file type it is made with; its tensor types once allocated. */
+  mix?: { target: MixTarget; ftype: string; tensorTypes?: AllocatedMix };
+}
+
+/** What a mix is asked to be: a size in bytes, or bits per weight (the other follows from the model's weights). */
+export interface MixTarget {
+  bytes: number;
+  bpw: number;
+}
+
+/** For a recipe with mixes: the model's weight count (to turn a size into bits per weight) and the mixes allocated so far. */
+export interface MixContext {
+  weights: number;
+  tensorTypes?: Record<string, AllocatedMix>;
+}
+
+/** A mix's tensor-type file (an artifact of the mix step) and what its allocation predicted. */
+export interface AllocatedMix {
+  path: string;
+  sha256: string;
+  predictedBytes: number;
+  predictedKld: number;
 }
 
 /** The entries a recipe lists: the ladder, or a budget choice's `also` (its chosen types come from chooseQuants). */
@@ -32,10 +57,11 @@ export function quantChoiceSpec(recipe: Recipe): QuantChoiceSpec | undefined {
  * The ladder the recipe asks for, with quantOptions merged under each quant's own options; for a budget choice, its
  * `also` and the types chosen for it (`chosen`, once known). Assumes checkQuantRecipe passed (every type known).
  */
-export function quantJobs(recipe: Recipe, chosen: string[] = []): QuantJob[] {
+export function quantJobs(recipe: Recipe, chosen: string[] = [], mixes?: MixContext): QuantJob[] {
   const entries: QuantEntry[] = [...listedQuants(recipe)];
-  for (const type of chosen) if (!entries.some((e) => (findQuantType(typeof e === "string" ? e : e.type)?.name ?? "") === type)) entries.push(type);
+  for (const type of chosen) if (!entries.some((e) => (findQuantType(entryType(e))?.name ?? "") === type)) entries.push(type);
   return entries.map((entry: QuantEntry) => {
+    if (typeof entry !== "string" && "mix" in entry) return mixJob(recipe, entry, mixes);
     const own = typeof entry === "string" ? { type: entry } : entry;
     const merged: QuantOptions & { type: string } = { ...recipe.quantOptions, ...own };
     const type = findQuantType(merged.type)?.name ?? merged.type.toUpperCase();
@@ -54,4 +80,30 @@ export function quantizeOptions(options: QuantOptions): string[] {
   for (const spec of options.tensorTypes ?? []) args.push("--tensor-type", spec);
   for (const spec of options.overrideKv ?? []) args.push("--override-kv", spec);
   return args;
+}
+
+/** The type an entry names: its own, or for a mix its label (once the model's weights are known; else "MIX"). */
+export function entryType(entry: QuantEntry, weights?: number): string {
+  if (typeof entry === "string") return entry;
+  if ("mix" in entry) return weights ? mixLabel({ bpw: mixTarget(entry.mix, weights).bpw }).label : "MIX";
+  return entry.type;
+}
+
+/** A mix's target in bytes and bits per weight. Assumes checkQuantRecipe passed (a size it can read). */
+export function mixTarget(mix: { size?: number | string; bpw?: number }, weights: number): MixTarget {
+  if (mix.bpw !== undefined) return { bpw: mix.bpw, bytes: Math.floor((mix.bpw * weights) / 8) };
+  const bytes = typeof mix.size === "number" ? mix.size : (parseFileSize(mix.size ?? "") ?? 0);
+  return { bytes, bpw: (bytes * 8) / weights };
+}
+
+function mixJob(recipe: Recipe, entry: Extract<QuantEntry, { mix: unknown }>, mixes?: MixContext): QuantJob {
+  const target = mixTarget(entry.mix, mixes?.weights ?? 1);
+  const { label, ftype } = mixes ? mixLabel({ bpw: target.bpw }) : { label: "MIX", ftype: "Q4_K_M" };
+  const tensorTypes = mixes?.tensorTypes?.[label];
+  return {
+    type: label,
+    options: tensorTypes ? ["--tensor-type-file", tensorTypes.path] : [],
+    useImatrix: Boolean(recipe.imatrix) && (entry.imatrix ?? recipe.quantOptions?.imatrix) !== false,
+    mix: { target, ftype, ...(tensorTypes ? { tensorTypes } : {}) },
+  };
 }

@@ -49,7 +49,7 @@ export interface QuantizeOneOutput {
  * Relative names keep local paths out of the quant's metadata (quantize.imatrix.file).
  */
 export function quantizeCommand(params: { job: QuantJob; input: string; output: string; imatrix?: string; threads: number }): string[] {
-  return [...params.job.options, ...(params.imatrix ? ["--imatrix", params.imatrix] : []), params.input, params.output, params.job.type, String(params.threads)];
+  return [...params.job.options, ...(params.imatrix ? ["--imatrix", params.imatrix] : []), params.input, params.output, params.job.mix?.ftype ?? params.job.type, String(params.threads)];
 }
 
 /** What makes a quant what it is: type, options, the intermediate's and the imatrix's content, the split, the tool. */
@@ -58,6 +58,7 @@ export function quantCacheKey(params: { job: QuantJob; input: Pick<Artifact, "sh
     stage: "quantize",
     type: params.job.type,
     options: params.job.options,
+    ...(params.job.mix ? { mix: { ftype: params.job.mix.ftype, tensorTypes: params.job.mix.tensorTypes?.sha256 ?? null } } : {}),
     input: params.input.sha256,
     imatrix: params.imatrix ? { sha256: params.imatrix.sha256, name: params.imatrix.path } : null,
     split: params.split ?? null,
@@ -97,7 +98,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
   // The input's weights are counted from its size and type (an F32 input counted as 16-bit made every estimate twice too large).
   // Held while its tools write, so that rungs running beside it count it (--jobs): each may fit alone and not together.
   const partial = tempPathFor(join(params.outDir, `${base}.gguf`));
-  const space = await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.type, from: { type: params.input.ggufType ?? "F16", bytes: params.input.bytes } }) * (params.split ? 2 : 1), what: `${base}.gguf`, hold: { file: partial } });
+  const space = await ensureFreeSpace({ dir: params.outDir, bytes: nominalQuantBytes({ type: job.mix?.ftype ?? job.type, from: { type: params.input.ggufType ?? "F16", bytes: params.input.bytes } }) * (params.split ? 2 : 1), what: `${base}.gguf`, hold: { file: partial } });
   const toolsDone = () => {
     space.release();
     params.onToolsDone?.();
@@ -124,7 +125,8 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     if (!params.split) toolsDone();
     const header = await readGguf({ file: partial });
     const bitsPerWeight = ((header.bytes - header.tensorDataOffset) * 8) / header.parameterCount;
-    const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}) };
+    const mix = job.mix?.tensorTypes ? { mix: { targetBytes: job.mix.target.bytes, targetBpw: Math.round(job.mix.target.bpw * 1000) / 1000, tensorTypes: job.mix.tensorTypes.path, predictedBytes: job.mix.tensorTypes.predictedBytes, predictedKld: job.mix.tensorTypes.predictedKld } } : {};
+    const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}), ...mix };
 
     // Either one file or shards; the files only get final names once all of them exist.
     const pieces: { from: string; to: string; shard?: { index: number; count: number } }[] = [];

@@ -8,14 +8,14 @@ const stage = "quantize";
 export const quantizeStep: RunStep = {
   stage,
   part: "quantize",
-  title: ({ prepared, chosen }) => `Quantize ${quantJobs(prepared.loaded.recipe, chosen?.chosen).map((j) => j.type).join(", ") || "the chosen types"}`,
+  title: ({ prepared, chosen }) => `Quantize ${quantJobs(prepared.loaded.recipe, chosen?.chosen, { weights: prepared.source.parameterCount }).map((j) => j.type).join(", ") || "the chosen types"}`,
   applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0 || Boolean(quantChoiceSpec(prepared.loaded.recipe)),
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;
     // `run --only TYPE` makes just that rung.
     const only = ctx.options.only?.toUpperCase();
-    const jobs = quantJobs(loaded.recipe, ctx.chosen?.chosen).filter((j) => !only || j.type === only);
+    const jobs = quantJobs(loaded.recipe, ctx.chosen?.chosen, { weights: ctx.prepared.source.parameterCount, ...(ctx.mixes ? { tensorTypes: ctx.mixes } : {}) }).filter((j) => !only || j.type === only);
     const started = Date.now();
     const splitSpec = loaded.recipe.split?.maxSize;
     const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;
@@ -64,22 +64,24 @@ export const quantizeStep: RunStep = {
     const { loaded, source } = ctx.prepared;
     const split = loaded.recipe.split?.maxSize;
     const steps = [];
-    for (const job of quantJobs(loaded.recipe)) {
+    for (const job of quantJobs(loaded.recipe, [], { weights: source.parameterCount })) {
       // A quant is cached only if what it is made from is: the intermediate, and the imatrix for those that use one.
       const input = ctx.intermediate;
-      const usable = input && (!job.useImatrix || ctx.imatrix);
+      // A mix's tensor types are known only once its step has measured the model.
+      const usable = input && (!job.useImatrix || ctx.imatrix) && !job.mix;
       const key = usable ? quantCacheKey({ job, input, ...(job.useImatrix && ctx.imatrix ? { imatrix: ctx.imatrix } : {}), ...(split && parseSplitSize(split) ? { split } : {}), commit: ctx.toolchain.llamaCpp.commit }) : undefined;
       // A rung of the intermediate's own type is the intermediate itself.
       const own = input && `${loaded.name}-${job.type}.gguf` === input.path ? [input] : undefined;
       const found = own ?? (key && !ctx.force ? await findCachedArtifacts({ outDir: loaded.outDir, cacheKey: key }) : undefined);
       if (found) ctx.artifacts.push(...found);
       else ctx.known = false;
-      const bytes = nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
+      const bytes = job.mix ? job.mix.target.bytes : nominalQuantBytes({ type: job.type, parameters: source.parameterCount });
       // What it will take to run, before the file exists: our estimate from config.json at 4k (or the model's own).
       const shape = configShape({ config: source.config, weightsBytes: bytes });
       const runCtx = Math.min(4096, typeof source.config.max_position_embeddings === "number" ? source.config.max_position_embeddings : 4096);
       const run = shape ? `, ~${formatBytes(estimateMemory({ shape, ctx: runCtx }).totalBytes)} to run at ctx ${runCtx}` : "";
-      steps.push({ stage, what: `${loaded.name}-${job.type}.gguf (~${formatBytes(bytes)}${run})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(found), bytes: found ? 0 : bytes });
+      const what = job.mix ? `a mix of ${formatBytes(bytes)} (${job.mix.target.bpw.toFixed(2)} bpw; the Hub's label ${job.type})` : `~${formatBytes(bytes)}`;
+      steps.push({ stage, what: `${loaded.name}-${job.type}.gguf (${what}${run})${job.useImatrix ? " with imatrix" : ""}`, cached: Boolean(found), bytes: found ? 0 : bytes });
     }
     return steps;
   },

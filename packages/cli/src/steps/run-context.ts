@@ -1,7 +1,7 @@
 import type { Artifact, PublishedSection, RunReport, StageEvent, StageTiming, ValidationSection } from "@gguf-pipeline/core";
 import type { MergeAdapterInput } from "@gguf-pipeline/merge";
 import type { Toolchain, ToolchainDescription } from "@gguf-pipeline/native";
-import type { ChooseQuantsOutput, LadderError, LadderOutput } from "@gguf-pipeline/quantize";
+import type { AllocatedMix, ChooseQuantsOutput, LadderError, LadderOutput } from "@gguf-pipeline/quantize";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 
 /** How the caller wants the run done (the recipe says what to make). */
@@ -46,6 +46,8 @@ export interface RunContext {
   imatrix?: Artifact;
   /** Quants chosen by budget (the recipe's quants.fit / maxKld), made by the choose step. */
   chosen?: ChooseQuantsOutput;
+  /** The mixes' tensor-type files, by label, made by the mix step for the quantize step. */
+  mixes?: Record<string, AllocatedMix>;
   ladder?: LadderOutput;
   /** Some quants failed: the others are kept, and the run fails at its end. */
   ladderError?: LadderError;

@@ -9,6 +9,7 @@ import { evaluateStep } from "./evaluate-step.js";
 import { imatrixStep } from "./imatrix-step.js";
 import { licenseStep } from "./license-step.js";
 import { mergeStep } from "./merge-step.js";
+import { mixStep } from "./mix-step.js";
 import { publishHubStep } from "./publish-hub-step.js";
 import { publishOllamaStep } from "./publish-ollama-step.js";
 import { quantizeStep } from "./quantize-step.js";
@@ -17,7 +18,7 @@ import { toolchainStep } from "./toolchain-step.js";
 import { validateStep } from "./validate-step.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
-export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, chooseStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
+export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, chooseStep, mixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
 
 /** A part of a run that can go to a machine of its own: what it needs first, in the order they run. */
 export interface RunPart {
@@ -31,7 +32,7 @@ export interface RunPart {
  */
 export function runParts(prepared: PreparedRecipe): RunPart[] {
   const { recipe } = prepared.loaded;
-  const jobs = quantJobs(recipe);
+  const jobs = quantJobs(recipe, [], { weights: prepared.source.parameterCount });
   const choice = quantChoiceSpec(recipe);
   const imatrix = jobs.some((j) => j.useImatrix) || Boolean(choice && recipe.imatrix);
   return [

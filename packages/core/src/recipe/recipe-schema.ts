@@ -30,6 +30,25 @@ const quantEntrySchema = {
   anyOf: [
     { type: "string", minLength: 1 },
     { type: "object", additionalProperties: false, required: ["type"], properties: { type: { type: "string", minLength: 1 }, ...quantOptionProperties } },
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["mix"],
+      description: "A file of a size, not a type: every tensor group gets its own type, chosen by measured sensitivity (see the README's \"Mixes by measured sensitivity\").",
+      properties: {
+        mix: {
+          type: "object",
+          additionalProperties: false,
+          minProperties: 1,
+          maxProperties: 1,
+          properties: {
+            size: { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", minLength: 1 }], description: "The file's size: bytes, or \"4.5GB\" (decimal units; GiB binary)." },
+            bpw: { type: "number", minimum: 2.5, maximum: 8, description: "The file's bits per weight (its tensor data over the model's weights)." },
+          },
+        },
+        imatrix: quantOptionProperties.imatrix,
+      },
+    },
   ],
 } as const;
 

@@ -10,9 +10,20 @@ export interface Artifact {
   /** The key of the content cache entry this artifact satisfies. */
   cacheKey: string;
   /** For quants: the llama-quantize type, bits per weight, and the importance matrix used (its file name). */
-  quant?: { type: string; bitsPerWeight: number; imatrix?: string; shard?: { index: number; count: number } };
+  quant?: { type: string; bitsPerWeight: number; imatrix?: string; shard?: { index: number; count: number }; mix?: MixFacts };
   /** Measured against the high-precision reference with llama-perplexity (stage evaluate). */
   quality?: Quality;
+}
+
+/** A mix's facts (a rung asked for by size): what it was asked to be, the tensor types that make it, what was predicted. */
+export interface MixFacts {
+  targetBytes: number;
+  targetBpw: number;
+  /** The llama-quantize --tensor-type-file beside it. */
+  tensorTypes: string;
+  /** The size and mean KLD the allocation predicted (the measured KLD is the artifact's quality). */
+  predictedBytes: number;
+  predictedKld: number;
 }
 
 /** How close a quant is to the reference: token distributions for a text-generation model, vectors for an embedding model. */

@@ -110,6 +110,8 @@ function describe(a: Artifact): string {
   if (a.path.endsWith("-quality.svg")) return "chart: size against quality";
   if (a.stage.startsWith("adapter:")) return `LoRA adapter ${a.stage.slice("adapter:".length)} (llama.cpp \`--lora\`)`;
   if (a.stage === "license") return "license or notice";
+  if (a.path.endsWith(".tensor-types.txt")) return "a mix's tensor types (llama-quantize `--tensor-type-file`): rebuild it by hand with them";
+  if (a.quant?.mix) return `${a.ggufType ?? ""} GGUF: a mix, each tensor group's type chosen by measured sensitivity for ${a.quant.mix.targetBytes} bytes`;
   return a.ggufType ? `${a.ggufType} GGUF` : a.stage;
 }
 

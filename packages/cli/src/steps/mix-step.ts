@@ -1,0 +1,85 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { formatBytes, produceArtifact, readGguf, stableKey, type StageEvent } from "@gguf-pipeline/core";
+import { allocateMix, calibrationText, exactTensorPattern, measureSensitivity, quantJobs, tensorGroups, type AllocatedMix, type QuantJob } from "@gguf-pipeline/quantize";
+import type { PreparedRecipe } from "../prepare-recipe.js";
+import { UsageError } from "../errors.js";
+import { need, signalOf, type RunStep } from "./run-context.js";
+
+const stage = "mix";
+/** Chunks of the calibration text each sensitivity probe is measured on. */
+const SENSITIVITY_CHUNKS = 16;
+
+/** The recipe's mixes, named by their labels (the model's weights turn a size into bits per weight). */
+export function mixJobs(prepared: PreparedRecipe): QuantJob[] {
+  return quantJobs(prepared.loaded.recipe, [], { weights: prepared.source.parameterCount }).filter((j) => j.mix);
+}
+
+/**
+ * The tensor types of every mix the recipe asks for: each tensor group's sensitivity measured once (cached per
+ * intermediate, importance matrix and calibration text), then each mix's allocation under its size, written as
+ * `<name>-<label>.tensor-types.txt` (llama-quantize --tensor-type-file) for the quantize step.
+ */
+export const mixStep: RunStep = {
+  stage,
+  part: "quantize",
+  title: () => "Mixes by measured sensitivity",
+  applies: (prepared, options: { publish: boolean; only?: string }) => mixJobs(prepared).some((j) => !options.only || j.type.toLowerCase() === options.only.toLowerCase()),
+  run: async function* (ctx) {
+    const started = Date.now();
+    const { toolchain, intermediate } = need(ctx);
+    const { loaded } = ctx.prepared;
+    const jobs = mixJobs(ctx.prepared);
+    const labels = jobs.map((j) => j.type);
+    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (twice) throw new UsageError(`two mixes of this recipe would both be ${loaded.name}-${twice}.gguf`, "the Hub tells files apart by their quant label: ask for sizes a whole bit per weight apart, or keep one");
+    const header = await readGguf({ file: join(loaded.outDir, intermediate.path) });
+    const groups = tensorGroups({ tensors: header.tensors });
+    const im = loaded.recipe.imatrix;
+    const measured = yield* measureSensitivity({
+      reference: intermediate,
+      ...(ctx.imatrix && jobs.some((j) => j.useImatrix) ? { imatrix: ctx.imatrix } : {}),
+      groups,
+      outDir: loaded.outDir,
+      text: calibrationText(loaded),
+      ctx: im?.ctx ?? 512,
+      chunks: SENSITIVITY_CHUNKS,
+      toolchain,
+      force: ctx.options.force,
+      ...signalOf(ctx),
+    });
+    const mixes: Record<string, AllocatedMix> = {};
+    let cached = measured.cached;
+    for (const job of jobs) {
+      const file = `${loaded.name}-${job.type}.gguf`;
+      const mix = allocateMix({ groups, sensitivity: measured.sensitivity, targetBytes: job.mix?.target.bytes ?? 0, file });
+      const lines = groups.flatMap((g) => g.tensors.map((t) => `${exactTensorPattern(t.name)}=${mix.types[g.name] ?? "q8_0"}`));
+      const counts = Object.entries(Object.values(mix.types).reduce<Record<string, number>>((n, t) => ({ ...n, [t]: (n[t] ?? 0) + 1 }), {}));
+      yield { type: "progress", stage, message: `${file}: ${formatBytes(mix.bytes)} for ${formatBytes(job.mix?.target.bytes ?? 0)}, predicted KLD ${mix.predictedKld.toFixed(6)}; groups at ${counts.map(([t, n]) => `${t} ×${n}`).join(", ")}` };
+      const out = yield* produceArtifact({
+        stage: `${stage}:${job.type}`,
+        outDir: loaded.outDir,
+        path: `${loaded.name}-${job.type}.tensor-types.txt`,
+        cacheKey: stableKey({ stage, lines }),
+        title: `Write ${loaded.name}-${job.type}.tensor-types.txt`,
+        force: ctx.options.force,
+        make: async function* (partial): AsyncGenerator<StageEvent, void> {
+          await writeFile(partial, `${lines.join("\n")}\n`);
+          yield { type: "progress", stage: `${stage}:${job.type}`, message: `${lines.length} tensors` };
+        },
+      });
+      cached &&= out.cached;
+      ctx.artifacts.push(out.artifact);
+      mixes[job.type] = { path: out.artifact.path, sha256: out.artifact.sha256, predictedBytes: mix.bytes, predictedKld: Math.round(mix.predictedKld * 1e6) / 1e6 };
+    }
+    ctx.mixes = mixes;
+    yield { type: "done", stage, title: `Mixes: ${Object.keys(mixes).join(", ")}${cached ? " — cached" : ""}`, seconds: (Date.now() - started) / 1000, cached };
+    return { cached };
+  },
+  plan: async (ctx) => {
+    const { loaded } = ctx.prepared;
+    const jobs = mixJobs(ctx.prepared);
+    ctx.known = false;
+    return jobs.map((j) => ({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text (cached), then ${loaded.name}-${j.type}.tensor-types.txt for ${formatBytes(j.mix?.target.bytes ?? 0)} (${j.mix?.target.bpw.toFixed(2)} bpw)`, cached: false, bytes: 10_000 }));
+  },
+};
