@@ -4,7 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { arrayLength, ensureFreeSpace, hashFile, parseKld, readGguf, recordArtifact, stableKey, stateDirName, type Artifact, type PerplexityQuality, type Quality, type StageEvent } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
 import { chunksForPrecision } from "./chunks-for-precision.js";
-import { evaluationBatches } from "./evaluation-batches.js";
+import { evaluationBatches, type EvaluationBatch } from "./evaluation-batches.js";
 import { TextTooShortError } from "./errors.js";
 import { runPerplexity } from "./run-perplexity.js";
 import { joinKldBases } from "./join-kld-bases.js";
@@ -114,6 +114,18 @@ async function measure(params: EvaluateQualityParams, c: MeasureContext): Promis
     for (const r of Object.values(results)) delete r.kldSe;
     return { [params.reference.path]: referenceQuality(params, ppl, all), ...results };
   }
+  // A batch's text and base are of use only until the join: a failed or interrupted run leaves none behind.
+  try {
+    return await measureBatches(params, c, { batches, all, final, vocab });
+  } finally {
+    for (const f of await readdir(c.stateDir)) if (new RegExp(`^(kld-base-${c.key}-\\d+\\.bin|text-${c.key}-\\d+\\.txt)$`).test(f)) await rm(join(c.stateDir, f), { force: true });
+  }
+}
+
+/** The batches in turn until every quant's mean is precise enough (or the text is used up); their bases joined. */
+async function measureBatches(params: EvaluateQualityParams, c: MeasureContext, b: { batches: EvaluationBatch[]; all: number; final: string; vocab: number }): Promise<Record<string, PerplexityQuality>> {
+  const sig = params.signal ? { signal: params.signal } : {};
+  const { batches, all, final, vocab } = b;
   const done: Measured[] = [];
   let measured = 0;
   let wanted = all;
@@ -135,7 +147,6 @@ async function measure(params: EvaluateQualityParams, c: MeasureContext): Promis
   if (wanted > measured) c.note(`the whole text is ${measured} chunks: the means are as precise as it allows (a longer evaluate.text measures closer)`);
   if (vocab) await ensureFreeSpace({ dir: c.stateDir, bytes: kldBaseBytes({ ctx: params.ctx, vocab, chunks: measured }), what: `the KL-divergence base of ${params.reference.path}` });
   await joinKldBases({ parts: done.map((d) => d.base), output: final, ...sig });
-  for (const d of done) await Promise.all([rm(d.base, { force: true }), rm(d.text, { force: true })]);
   const results: Record<string, PerplexityQuality> = {};
   for (const q of params.quants) results[q.path] = pool(done, q.path);
   // Every chunk scores as many tokens: the joint perplexity is the chunk-weighted geometric mean.

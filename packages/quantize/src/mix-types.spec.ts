@@ -11,8 +11,10 @@ describe("mixTypes", () => {
     expect(mixTypeFits("q8_0", 64)).toBe(true);
   });
 
-  it("should name a mix by its whole bits, with a label the Hub parses", () => {
+  it("should name a mix after the K preset of the nearest size, with a label the Hub parses", () => {
     expect(mixLabel({ bpw: 4.85 })).toEqual({ label: "Q4_K_XL", ftype: "Q4_K_M" });
+    // Closer to Q3_K_M's 3.91 than to Q4_K_M's 4.85.
+    expect(mixLabel({ bpw: 4.2 })).toEqual({ label: "Q3_K_XL", ftype: "Q3_K_M" });
     expect(mixLabel({ bpw: 2.6 })).toEqual({ label: "Q2_K_XL", ftype: "Q2_K" });
     expect(mixLabel({ bpw: 7.9 })).toEqual({ label: "Q6_K_XL", ftype: "Q6_K" });
   });

@@ -33,12 +33,23 @@ export interface MixLabel {
   ftype: string;
 }
 
+// llama.cpp's K presets and their usual bits per weight on a 7B model: a mix is named after the one its size is
+// closest to.
+const presets = [
+  { n: 2, ftype: "Q2_K", bpw: 2.96 },
+  { n: 3, ftype: "Q3_K_M", bpw: 3.91 },
+  { n: 4, ftype: "Q4_K_M", bpw: 4.85 },
+  { n: 5, ftype: "Q5_K_M", bpw: 5.69 },
+  { n: 6, ftype: "Q6_K", bpw: 6.56 },
+];
+
 /**
- * A mix's name by its bits per weight: `Q<n>_K_XL`, n the whole bits (2 to 6). The Hub's GGUF parser knows these labels
- * (from unsloth's per-layer "dynamic" files), so a mix gets a quant label of its own, apart from the standard file of
- * its size (`ollama run hf.co/…:Q4_K_XL` picks it, `:Q4_K_M` the standard one).
+ * A mix's name by its bits per weight: `Q<n>_K_XL` after the K preset whose usual size it is closest to (Q2_K 2.96,
+ * Q3_K_M 3.91, Q4_K_M 4.85, Q5_K_M 5.69, Q6_K 6.56 bpw). The Hub's GGUF parser knows these labels (from unsloth's
+ * per-layer "dynamic" files), so a mix gets a quant label of its own, apart from the standard file of its size
+ * (`ollama run hf.co/…:Q4_K_XL` picks it, `:Q4_K_M` the standard one). Made with that preset as its file type.
  */
 export function mixLabel(params: { bpw: number }): MixLabel {
-  const n = Math.min(6, Math.max(2, Math.floor(params.bpw)));
-  return { label: `Q${n}_K_XL`, ftype: { 2: "Q2_K", 3: "Q3_K_M", 4: "Q4_K_M", 5: "Q5_K_M", 6: "Q6_K" }[n] ?? "Q4_K_M" };
+  const nearest = presets.reduce((best, p) => (Math.abs(p.bpw - params.bpw) < Math.abs(best.bpw - params.bpw) ? p : best));
+  return { label: `Q${nearest.n}_K_XL`, ftype: nearest.ftype };
 }

@@ -32,7 +32,7 @@ export const mixStep: RunStep = {
     const jobs = mixJobs(ctx.prepared);
     const labels = jobs.map((j) => j.type);
     const twice = labels.find((l, i) => labels.indexOf(l) !== i);
-    if (twice) throw new UsageError(`two mixes of this recipe would both be ${loaded.name}-${twice}.gguf`, "the Hub tells files apart by their quant label: ask for sizes a whole bit per weight apart, or keep one");
+    if (twice) throw new UsageError(`two mixes of this recipe would both be ${loaded.name}-${twice}.gguf`, "the Hub tells files apart by their quant label: ask for sizes nearer different presets (Q3_K_M, Q4_K_M, Q5_K_M …), or keep one");
     const header = await readGguf({ file: join(loaded.outDir, intermediate.path) });
     const groups = tensorGroups({ tensors: header.tensors });
     const im = loaded.recipe.imatrix;
