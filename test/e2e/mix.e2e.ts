@@ -49,6 +49,15 @@ describe("mix: a file of a size, each tensor group's type by measured sensitivit
     expect(made.find((a) => a.path === "Mix-Q4_K_XL.tensor-types.txt")).toBeDefined();
   });
 
+  it("should plan the mix exactly once its sensitivity is measured: its size to the byte, and cached", async () => {
+    const model = await trainedModel("a");
+    const plan = await cli(["plan", await writeRecipe(work, recipe(model, ["Q4_K_M", { mix: { size: target } }]))]);
+    expect(plan.exitCode, plan.all).toBe(0);
+    const bytes = (await stat(join(out, "Mix-Q4_K_XL.gguf"))).size;
+    expect(plan.stdout).toMatch(new RegExp(`^cached\\s+mix\\s+Mix-Q4_K_XL\\.gguf for .*: exactly ${bytes} bytes, predicted KLD [\\d.]+`, "m"));
+    expect(plan.stdout).toMatch(/^cached\s+quantize\s+Mix-Q4_K_XL\.gguf \(a mix of/m);
+  });
+
   it("should measure a lower mean KL divergence than the standard type of the same size", async () => {
     const made = (JSON.parse(await readFile(join(out, "report.json"), "utf8")) as { artifacts: Made[] }).artifacts;
     const standard = made.find((a) => a.path === "Mix-Q4_K_M.gguf")?.quality;
@@ -86,6 +95,9 @@ describe("mix: a file of a size, each tensor group's type by measured sensitivit
     const tiny = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { size: 100_000 } }]), "small.json")]);
     expect(tiny.exitCode).toBe(2);
     expect(tiny.stderr.trim().split("\n").filter((l) => l.startsWith("error:"))).toEqual([expect.stringMatching(/^error: Mix-Q2_K_XL\.gguf: a mix of 100000 bytes cannot be made: with every tensor group at Q2_K the file is \d+ bytes — ask for \d+ bytes or more/)]);
+    const twice = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { bpw: 4.6 } }, { mix: { bpw: 5.1 } }]), "twice.json")]);
+    expect(twice.exitCode).toBe(2);
+    expect(twice.stderr).toMatch(/twice\.json: two mixes would both be Mix-Q4_K_XL\.gguf — the Hub tells files apart by their quant label/);
     const unreadable = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { size: "4.5G" } }]), "bad.json")]);
     expect(unreadable.exitCode).toBe(2);
     expect(unreadable.stderr).toMatch(/mix size "4\.5G" cannot be read/);

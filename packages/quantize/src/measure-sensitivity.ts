@@ -42,11 +42,8 @@ const version = 2;
  */
 export async function* measureSensitivity(params: MeasureSensitivityParams): AsyncGenerator<StageEvent, MeasureSensitivityOutput> {
   const started = Date.now();
-  const sig = params.signal ? { signal: params.signal } : {};
   yield { type: "start", stage, title: `Sensitivity of ${params.groups.length} tensor groups on ${basename(params.text)} (${params.chunks} chunks of ${params.ctx})` };
-  const text = await hashFile({ file: params.text, ...sig });
-  const groups = params.groups.map((g) => `${g.name}:${g.types.join(",")}`);
-  const key = stableKey({ stage, version, reference: params.reference.sha256, imatrix: params.imatrix?.sha256 ?? null, text: text.sha256, ctx: params.ctx, chunks: params.chunks, groups, commit: params.toolchain.commit }).slice(0, 16);
+  const key = await sensitivityKey({ ...params, commit: params.toolchain.commit });
   const stateDir = join(params.outDir, stateDirName);
   await mkdir(stateDir, { recursive: true });
   let cached = true;
@@ -59,6 +56,19 @@ export async function* measureSensitivity(params: MeasureSensitivityParams): Asy
   const top = Object.entries(sensitivity.groups).sort((a, b) => b[1] - a[1]).slice(0, 3);
   yield { type: "done", stage, title: `Sensitivity of ${params.groups.length} groups${cached ? " — cached" : ""}; most: ${top.map(([g, v]) => `${g} ${v.toFixed(4)}`).join(", ")}`, seconds: (Date.now() - started) / 1000, cached };
   return { sensitivity, cached };
+}
+
+/** Where a measurement of these files, text and settings is kept: `pipeline plan` reads it to show the mixes exactly. */
+export async function sensitivityFile(params: SensitivityKeyParams & { outDir: string }): Promise<string> {
+  return join(params.outDir, stateDirName, `sensitivity-${await sensitivityKey(params)}.json`);
+}
+
+type SensitivityKeyParams = Pick<MeasureSensitivityParams, "reference" | "imatrix" | "groups" | "text" | "ctx" | "chunks" | "signal"> & { commit: string };
+
+async function sensitivityKey(params: SensitivityKeyParams): Promise<string> {
+  const text = await hashFile({ file: params.text, ...(params.signal ? { signal: params.signal } : {}) });
+  const groups = params.groups.map((g) => `${g.name}:${g.types.join(",")}`);
+  return stableKey({ stage, version, reference: params.reference.sha256, imatrix: params.imatrix?.sha256 ?? null, text: text.sha256, ctx: params.ctx, chunks: params.chunks, groups, commit: params.commit }).slice(0, 16);
 }
 
 interface MeasureContext {

@@ -1,10 +1,9 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { formatBytes, produceArtifact, readGguf, stableKey, type StageEvent } from "@gguf-pipeline/core";
-import { allocateMix, calibrationText, exactTensorPattern, measureSensitivity, quantJobs, tensorGroups, type AllocatedMix, type QuantJob } from "@gguf-pipeline/quantize";
+import { findCachedArtifact, formatBytes, produceArtifact, readGguf, stableKey, type StageEvent } from "@gguf-pipeline/core";
+import { allocateMix, calibrationText, exactTensorPattern, measureSensitivity, quantJobs, sensitivityFile, tensorGroups, type AllocatedMix, type QuantJob, type Sensitivity, type TensorGroup } from "@gguf-pipeline/quantize";
 import type { PreparedRecipe } from "../prepare-recipe.js";
-import { UsageError } from "../errors.js";
-import { need, signalOf, type RunStep } from "./run-context.js";
+import { need, signalOf, type PlanContext, type PlannedStep, type RunStep } from "./run-context.js";
 
 const stage = "mix";
 /** Chunks of the calibration text each sensitivity probe is measured on. */
@@ -30,9 +29,6 @@ export const mixStep: RunStep = {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;
     const jobs = mixJobs(ctx.prepared);
-    const labels = jobs.map((j) => j.type);
-    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
-    if (twice) throw new UsageError(`two mixes of this recipe would both be ${loaded.name}-${twice}.gguf`, "the Hub tells files apart by their quant label: ask for sizes nearer different presets (Q3_K_M, Q4_K_M, Q5_K_M …), or keep one");
     const header = await readGguf({ file: join(loaded.outDir, intermediate.path) });
     const groups = tensorGroups({ tensors: header.tensors });
     const im = loaded.recipe.imatrix;
@@ -53,7 +49,7 @@ export const mixStep: RunStep = {
     for (const job of jobs) {
       const file = `${loaded.name}-${job.type}.gguf`;
       const mix = allocateMix({ groups, sensitivity: measured.sensitivity, targetBytes: job.mix?.target.bytes ?? 0, file });
-      const lines = groups.flatMap((g) => g.tensors.map((t) => `${exactTensorPattern(t.name)}=${mix.types[g.name] ?? "q8_0"}`));
+      const lines = tensorTypeLines(groups, mix.types);
       const counts = Object.entries(Object.values(mix.types).reduce<Record<string, number>>((n, t) => ({ ...n, [t]: (n[t] ?? 0) + 1 }), {}));
       yield { type: "progress", stage, message: `${file}: ${formatBytes(mix.bytes)} for ${formatBytes(job.mix?.target.bytes ?? 0)}, predicted KLD ${mix.predictedKld.toFixed(6)}; groups at ${counts.map(([t, n]) => `${t} ×${n}`).join(", ")}` };
       const out = yield* produceArtifact({
@@ -79,7 +75,41 @@ export const mixStep: RunStep = {
   plan: async (ctx) => {
     const { loaded } = ctx.prepared;
     const jobs = mixJobs(ctx.prepared);
-    ctx.known = false;
-    return jobs.map((j) => ({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text (cached), then ${loaded.name}-${j.type}.tensor-types.txt for ${formatBytes(j.mix?.target.bytes ?? 0)} (${j.mix?.target.bpw.toFixed(2)} bpw)`, cached: false, bytes: 10_000 }));
+    const measured = await measuredSensitivity(ctx, jobs);
+    if (!measured) ctx.known = false;
+    const steps: PlannedStep[] = [];
+    for (const j of jobs) {
+      const target = `${formatBytes(j.mix?.target.bytes ?? 0)} (${j.mix?.target.bpw.toFixed(2)} bpw)`;
+      if (!measured) {
+        steps.push({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text, then ${loaded.name}-${j.type}.tensor-types.txt for ${target}`, cached: false, bytes: 10_000 });
+        continue;
+      }
+      // Measured before: the allocation, and so the file's exact size and its tensor-type file, are known now.
+      const mix = allocateMix({ ...measured, targetBytes: j.mix?.target.bytes ?? 0, file: `${loaded.name}-${j.type}.gguf` });
+      const path = `${loaded.name}-${j.type}.tensor-types.txt`;
+      const found = ctx.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey: stableKey({ stage, lines: tensorTypeLines(measured.groups, mix.types) }), path });
+      if (found) {
+        ctx.artifacts.push(found);
+        ctx.mixes = { ...ctx.mixes, [j.type]: { path, sha256: found.sha256, predictedBytes: mix.bytes, predictedKld: Math.round(mix.predictedKld * 1e6) / 1e6 } };
+      } else ctx.known = false;
+      steps.push({ stage, what: `${loaded.name}-${j.type}.gguf for ${target}: exactly ${mix.bytes} bytes, predicted KLD ${mix.predictedKld.toFixed(6)} (sensitivity measured)`, cached: Boolean(found), bytes: found ? 0 : 10_000 });
+    }
+    return steps;
   },
 };
+
+/** The sensitivity measured before for this intermediate, matrix and text (a plan reads it; none before the first run). */
+async function measuredSensitivity(ctx: PlanContext, jobs: QuantJob[]): Promise<{ groups: TensorGroup[]; sensitivity: Sensitivity } | undefined> {
+  const { loaded } = ctx.prepared;
+  if (!ctx.intermediate || (jobs.some((j) => j.useImatrix) && !ctx.imatrix)) return undefined;
+  const groups = tensorGroups({ tensors: (await readGguf({ file: join(loaded.outDir, ctx.intermediate.path) })).tensors });
+  const imatrix = ctx.imatrix && jobs.some((j) => j.useImatrix) ? { imatrix: ctx.imatrix } : {};
+  const file = await sensitivityFile({ reference: ctx.intermediate, ...imatrix, groups, outDir: loaded.outDir, text: calibrationText(loaded), ctx: loaded.recipe.imatrix?.ctx ?? 512, chunks: SENSITIVITY_CHUNKS, commit: ctx.toolchain.llamaCpp.commit });
+  const sensitivity = await readFile(file, "utf8").then((t) => JSON.parse(t) as Sensitivity, () => undefined);
+  return sensitivity ? { groups, sensitivity } : undefined;
+}
+
+/** The --tensor-type-file lines: one exact pattern per tensor, with its group's type. */
+function tensorTypeLines(groups: TensorGroup[], types: Record<string, string>): string[] {
+  return groups.flatMap((g) => g.tensors.map((t) => `${exactTensorPattern(t.name)}=${types[g.name] ?? "q8_0"}`));
+}

@@ -64,11 +64,11 @@ export const quantizeStep: RunStep = {
     const { loaded, source } = ctx.prepared;
     const split = loaded.recipe.split?.maxSize;
     const steps = [];
-    for (const job of quantJobs(loaded.recipe, [], { weights: source.parameterCount })) {
+    for (const job of quantJobs(loaded.recipe, [], { weights: source.parameterCount, ...(ctx.mixes ? { tensorTypes: ctx.mixes } : {}) })) {
       // A quant is cached only if what it is made from is: the intermediate, and the imatrix for those that use one.
       const input = ctx.intermediate;
-      // A mix's tensor types are known only once its step has measured the model.
-      const usable = input && (!job.useImatrix || ctx.imatrix) && !job.mix;
+      // A mix's tensor types are known only once its sensitivity has been measured.
+      const usable = input && (!job.useImatrix || ctx.imatrix) && (!job.mix || job.mix.tensorTypes);
       const key = usable ? quantCacheKey({ job, input, ...(job.useImatrix && ctx.imatrix ? { imatrix: ctx.imatrix } : {}), ...(split && parseSplitSize(split) ? { split } : {}), commit: ctx.toolchain.llamaCpp.commit }) : undefined;
       // A rung of the intermediate's own type is the intermediate itself.
       const own = input && `${loaded.name}-${job.type}.gguf` === input.path ? [input] : undefined;

@@ -72,6 +72,8 @@ export interface PlanContext {
   convert?: Artifact;
   intermediate?: Artifact;
   imatrix?: Artifact;
+  /** The mixes whose tensor-type files are known (their sensitivity measured before). */
+  mixes?: Record<string, AllocatedMix>;
   /** The cached artifacts found so far. */
   artifacts: Artifact[];
   /** False once a step will run: what it makes (and everything after it) is not known before the run. */
