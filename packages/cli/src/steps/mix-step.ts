@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findCachedArtifact, formatBytes, produceArtifact, readGguf, stableKey, type StageEvent } from "@gguf-pipeline/core";
-import { allocateMix, calibrationText, exactTensorPattern, measureSensitivity, quantJobs, sensitivityFile, tensorGroups, type AllocatedMix, type QuantJob, type Sensitivity, type TensorGroup } from "@gguf-pipeline/quantize";
+import { allocateMix, calibrationText, mixTypes, promptSeconds, exactTensorPattern, measureSensitivity, quantJobs, sensitivityFile, tensorGroups, type AllocatedMix, type QuantJob, type Sensitivity, type TensorGroup } from "@gguf-pipeline/quantize";
+import { formatDuration } from "../format-duration.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { need, signalOf, type PlanContext, type PlannedStep, type RunStep } from "./run-context.js";
 
@@ -81,7 +82,7 @@ export const mixStep: RunStep = {
     for (const j of jobs) {
       const target = `${formatBytes(j.mix?.target.bytes ?? 0)} (${j.mix?.target.bpw.toFixed(2)} bpw)`;
       if (!measured) {
-        steps.push({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text, then ${loaded.name}-${j.type}.tensor-types.txt for ${target}`, cached: false, bytes: 10_000 });
+        steps.push({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text${sensitivityTime(ctx)}, then ${loaded.name}-${j.type}.tensor-types.txt for ${target}`, cached: false, bytes: 10_000 });
         continue;
       }
       // Measured before: the allocation, and so the file's exact size and its tensor-type file, are known now.
@@ -112,4 +113,18 @@ async function measuredSensitivity(ctx: PlanContext, jobs: QuantJob[]): Promise<
 /** The --tensor-type-file lines: one exact pattern per tensor, with its group's type. */
 function tensorTypeLines(groups: TensorGroup[], types: Record<string, string>): string[] {
   return groups.flatMap((g) => g.tensors.map((t) => `${exactTensorPattern(t.name)}=${types[g.name] ?? "q8_0"}`));
+}
+
+/**
+ * About how long the sensitivity pass will take here (the self-test's throughput): a llama-perplexity run over the
+ * chunks for each tensor group (each layer's 7 kinds, the embeddings and the output; at most 64) and each of the 6 mix
+ * types. The llama-quantize runs beside them are not counted.
+ */
+function sensitivityTime(ctx: PlanContext): string {
+  const speed = ctx.toolchain.selfTest?.throughput?.flopsPerSecond;
+  const layers = ctx.prepared.source.config.num_hidden_layers;
+  if (!speed || typeof layers !== "number") return "";
+  const runs = mixTypes.length + Math.min(64, layers * 7 + 2);
+  const tokens = SENSITIVITY_CHUNKS * (ctx.prepared.loaded.recipe.imatrix?.ctx ?? 512);
+  return ` (${runs} runs, about ${formatDuration(runs * promptSeconds({ weights: ctx.prepared.source.parameterCount, tokens, flopsPerSecond: speed }))} here)`;
 }
