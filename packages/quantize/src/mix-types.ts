@@ -1,29 +1,29 @@
+import { ggmlTypeSizes, ggufLibrary } from "@gguf-pipeline/core";
+
 /** The types a mix gives its tensor groups, fewest bits first (llama-quantize --tensor-type names). */
 export const mixTypes = ["q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_0"] as const;
 export type MixType = (typeof mixTypes)[number];
 
-// ggml's block facts for these types: weights per block, bytes per block.
-const blocks: Record<MixType, { weights: number; bytes: number }> = {
-  q2_k: { weights: 256, bytes: 84 },
-  q3_k: { weights: 256, bytes: 110 },
-  q4_k: { weights: 256, bytes: 144 },
-  q5_k: { weights: 256, bytes: 176 },
-  q6_k: { weights: 256, bytes: 210 },
-  q8_0: { weights: 32, bytes: 34 },
-};
+/** ggml's block facts for a mix type (core's table of the GGUF format's facts). */
+function block(type: MixType): { weights: number; bytes: number } {
+  const size = ggmlTypeSizes()[ggufLibrary().GGMLQuantizationType[type.toUpperCase() as Uppercase<MixType>]];
+  if (!size) throw new Error(`no block size for ${type}`);
+  return { weights: size.blockSize, bytes: size.typeSize };
+}
+
 /** GGUF's default data alignment: every tensor's data starts at a multiple of it. */
 const alignment = 32;
 
 /** Whether a tensor whose rows are `rowLength` weights long can take the type (else llama-quantize falls back). */
 export function mixTypeFits(type: MixType, rowLength: number): boolean {
-  return rowLength % blocks[type].weights === 0;
+  return rowLength % block(type).weights === 0;
 }
 
 /** The bytes a tensor of this shape (ggml order: row length first) takes in a GGUF at the type, padding included. */
 export function mixTensorBytes(type: MixType, shape: readonly number[]): number {
-  const block = blocks[type];
-  const weights = shape.reduce((a, b) => a * b, 1);
-  return Math.ceil(((weights / block.weights) * block.bytes) / alignment) * alignment;
+  const b = block(type);
+  const weights = shape.reduce((x, y) => x * y, 1);
+  return Math.ceil(((weights / b.weights) * b.bytes) / alignment) * alignment;
 }
 
 export interface MixLabel {
