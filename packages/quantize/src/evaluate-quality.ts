@@ -109,9 +109,6 @@ async function measure(params: EvaluateQualityParams, c: MeasureContext): Promis
   if (c.precision <= 0 || batches.length < 2 || (batches[0]?.chunks ?? 0) >= all) {
     const ppl = await makeBase(params, { text: params.text, chunks: all, out: final, vocab });
     const results = await measureQuants(params, final, all);
-    // One pass over running text: llama-perplexity's error counts every token as a sample of its own, which the
-    // tokens of one passage are not; no ± is claimed.
-    for (const r of Object.values(results)) delete r.kldSe;
     return { [params.reference.path]: referenceQuality(params, ppl, all), ...results };
   }
   // A batch's text and base are of use only until the join: a failed or interrupted run leaves none behind.
@@ -210,7 +207,10 @@ async function measureQuants(params: EvaluateQualityParams, base: string, chunks
       const missing = Object.entries(parsed).find(([, v]) => !Number.isFinite(v));
       return missing ? missing[0] : parsed;
     });
-    out[quant.path] = { kind: "perplexity", ...stats, chunks, text: basename(params.text), ctx: params.ctx };
+    // llama-perplexity's own ± counts every token as a sample of its own, which the tokens of one passage are not:
+    // never taken (one pass claims none; batches have theirs from their spread).
+    const { kldSe: _perToken, ...figures } = stats;
+    out[quant.path] = { kind: "perplexity", ...figures, chunks, text: basename(params.text), ctx: params.ctx };
   }
   return out;
 }

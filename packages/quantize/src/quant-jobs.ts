@@ -59,7 +59,7 @@ export function quantChoiceSpec(recipe: Recipe): QuantChoiceSpec | undefined {
  */
 export function quantJobs(recipe: Recipe, chosen: string[] = [], mixes?: MixContext): QuantJob[] {
   const entries: QuantEntry[] = [...listedQuants(recipe)];
-  for (const type of chosen) if (!entries.some((e) => (findQuantType(entryType(e))?.name ?? "") === type)) entries.push(type);
+  for (const type of chosen) if (!entries.some((e) => (findQuantType(typeof e === "string" ? e : "type" in e ? e.type : "")?.name ?? "") === type)) entries.push(type);
   return entries.map((entry: QuantEntry) => {
     if (typeof entry !== "string" && "mix" in entry) return mixJob(recipe, entry, mixes);
     const own = typeof entry === "string" ? { type: entry } : entry;
@@ -80,13 +80,6 @@ export function quantizeOptions(options: QuantOptions): string[] {
   for (const spec of options.tensorTypes ?? []) args.push("--tensor-type", spec);
   for (const spec of options.overrideKv ?? []) args.push("--override-kv", spec);
   return args;
-}
-
-/** The type an entry names: its own, or for a mix its label (once the model's weights are known; else "MIX"). */
-export function entryType(entry: QuantEntry, weights?: number): string {
-  if (typeof entry === "string") return entry;
-  if ("mix" in entry) return weights ? mixLabel({ bpw: mixTarget(entry.mix, weights).bpw }).label : "MIX";
-  return entry.type;
 }
 
 /** A mix's target in bytes and bits per weight. Assumes checkQuantRecipe passed (a size it can read). */
