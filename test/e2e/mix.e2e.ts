@@ -92,9 +92,12 @@ describe("mix: a file of a size, each tensor group's type by measured sensitivit
 
   it("should refuse a size below the smallest mix with one line and exit 2, and a size it cannot read before any work", async () => {
     const model = await trainedModel("a");
-    const tiny = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { size: 100_000 } }]), "small.json")]);
+    // Below every weight at Q2_K: refused before anything is converted, the output folder not even made.
+    const fresh = await tempDir("mix-small");
+    const tiny = await cli(["run", await writeRecipe(fresh, recipe(model, [{ mix: { size: 100_000 } }]), "small.json")]);
     expect(tiny.exitCode).toBe(2);
-    expect(tiny.stderr.trim().split("\n").filter((l) => l.startsWith("error:"))).toEqual([expect.stringMatching(/^error: Mix-Q2_K_XL\.gguf: a mix of 100000 bytes cannot be made: with every tensor group at Q2_K the file is \d+ bytes — ask for \d+ bytes or more/)]);
+    expect(tiny.stderr.trim().split("\n").filter((l) => l.startsWith("error:"))).toEqual([expect.stringMatching(/^error: \S+small\.json: a mix of 100000 bytes cannot be made: with every tensor group at Q2_K the file is at least \d+ bytes — ask for \d+ bytes or more/)]);
+    expect(await readdir(fresh)).toEqual(["small.json"]);
     const twice = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { bpw: 4.6 } }, { mix: { bpw: 5.1 } }]), "twice.json")]);
     expect(twice.exitCode).toBe(2);
     expect(twice.stderr).toMatch(/twice\.json: two mixes would both be Mix-Q4_K_XL\.gguf — the Hub tells files apart by their quant label/);

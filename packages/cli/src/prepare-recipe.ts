@@ -5,7 +5,7 @@ import { InputError, loadRecipe, resolveFrom, type LoadedRecipe, type RecipeProb
 import { findLicense, judgeLicense, type LicenseVerdict } from "@gguf-pipeline/validate";
 import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type SourceModel } from "@gguf-pipeline/convert";
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
-import { checkQuantRecipe, quantJobs } from "@gguf-pipeline/quantize";
+import { checkQuantRecipe, MixTooSmallError, quantJobs } from "@gguf-pipeline/quantize";
 import { AdapterError, inspectAdapter, type AdapterInfo } from "@gguf-pipeline/merge";
 
 export interface PrepareRecipeParams {
@@ -60,8 +60,14 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
     architectures: override.llamaCpp && params.userArchitectures ? await params.userArchitectures(override) : pinnedConverterArchitectures,
     recipeFile: params.file,
   });
-  // A mix's name follows from its size and the model's weights: two that would share one are refused before any work.
-  const mixes = quantJobs(loaded.recipe, [], { weights: source.parameterCount }).filter((j) => j.mix).map((j) => j.type);
+  // A mix's name follows from its size and the model's weights: two that would share one are refused before any work,
+  // and so is a size below every weight at Q2_K (84 bytes a block of 256).
+  const mixJobs = quantJobs(loaded.recipe, [], { weights: source.parameterCount }).filter((j) => j.mix);
+  for (const job of mixJobs) {
+    const floor = Math.ceil((source.parameterCount * 84) / 256);
+    if ((job.mix?.target.bytes ?? 0) < floor) throw new MixTooSmallError({ file: params.file, targetBytes: job.mix?.target.bytes ?? 0, smallestBytes: floor, atLeast: true });
+  }
+  const mixes = mixJobs.map((j) => j.type);
   const twice = mixes.find((label, i) => mixes.indexOf(label) !== i);
   if (twice) throw new InputError({ file: params.file, message: `two mixes would both be ${loaded.name}-${twice}.gguf`, hint: "the Hub tells files apart by their quant label: ask for sizes nearer different presets (Q3_K_M, Q4_K_M, Q5_K_M …), or keep one" });
   // Every adapter is checked against the source before anything runs.

@@ -36,9 +36,10 @@ export class TextTooShortError extends PipelineError {
 
 /** A mix's size target below the smallest file the mix types can make. */
 export class MixTooSmallError extends PipelineError {
-  constructor(params: { file: string; targetBytes: number; smallestBytes: number }) {
+  /** `atLeast`: the smallest size is a bound (every weight at Q2_K's 2.625 bits), known before the model is converted. */
+  constructor(params: { file: string; targetBytes: number; smallestBytes: number; atLeast?: boolean }) {
     super({
-      message: `a mix of ${params.targetBytes} bytes cannot be made: with every tensor group at Q2_K the file is ${params.smallestBytes} bytes`,
+      message: `a mix of ${params.targetBytes} bytes cannot be made: with every tensor group at Q2_K the file is ${params.atLeast ? "at least " : ""}${params.smallestBytes} bytes`,
       exitCode: 2,
       file: params.file,
       hint: `ask for ${params.smallestBytes} bytes or more, or use a standard type such as IQ2_XXS below that`,
