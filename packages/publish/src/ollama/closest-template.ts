@@ -1,6 +1,7 @@
 import { chatShapes, type RunReport } from "@gguf-pipeline/core";
 import { promptParity } from "./prompt-parity.js";
 import { renderOllamaPrompt } from "./render-ollama-prompt.js";
+import { repairTemplate } from "./repair-template.js";
 
 export interface TemplateCandidate {
   template: string;
@@ -50,6 +51,16 @@ export function closestTemplate(params: ClosestTemplateParams): TemplateCandidat
     if (n < fewest) [best, fewest] = [candidate, n];
   }
   if (!best) throw new Error("closestTemplate: no candidates");
+  if (fewest === 0) return best;
+  // Still other prompts: the best with the fewest edits that make more of them the model's (tools and thinking kept).
+  for (const system of new Set([params.system, params.system ? undefined : params.chat.defaultSystem])) {
+    const repaired = repairTemplate({ template: best.template, ...(system ? { system } : {}), shapes: params.chat.shapes });
+    if (repaired && misses(repaired.template, params) < fewest) {
+      const from: string = best.from;
+      best = { ...best, template: repaired.template, from: `${from}, ${repaired.changes.join(", ")}` };
+      fewest = misses(best.template, params);
+    }
+  }
   return best;
 }
 
