@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parseGGUFQuantLabel } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
+import { configShape, estimateMemory, modelShape, readGguf } from "@gguf-pipeline/core";
 import { cli, jsonEvents, tempDir, toolchain, writeRecipe } from "../helpers.js";
 import { trainedModel } from "../mix-helpers.js";
 
@@ -90,6 +91,34 @@ describe("mix: a file of a size, each tensor group's type by measured sensitivit
     expect((await readdir(out)).filter((f) => f.endsWith(".tensor-types.txt")).sort()).toEqual(["Mix-Q3_K_XL.tensor-types.txt", "Mix-Q4_K_XL.tensor-types.txt"]);
   });
 
+  it("should fill a memory budget with a mix (quants.fit with mix), beside the best standard type that fits, and measure it better", async () => {
+    const model = await trainedModel("a");
+    // A budget whose room for the file, after the KV cache and buffers at ctx 256, is the Q4_K_M file's size (to the KiB).
+    const config = JSON.parse(await readFile(join(model, "config.json"), "utf8")) as Record<string, unknown>;
+    const shape = configShape({ config, weightsBytes: 0 });
+    const beside = shape ? estimateMemory({ shape, ctx: 256 }).totalBytes : 0;
+    const budget = `${Math.ceil((target + beside) / 1024)}KB`;
+    const allowed = Math.ceil((target + beside) / 1024) * 1024;
+    const fit = await cli(["run", await writeRecipe(work, { ...recipe(model, []), quants: { fit: [budget], ctx: 256, margin: 0, reserve: "0MB", mix: true } }, "fit.json"), "--json"]);
+    expect(fit.exitCode, fit.all).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as { artifacts: Made[]; quantChoice?: { type: string; budget?: string }[] };
+    const mix = report.artifacts.find((a) => a.path === "Mix-Q4_K_XL.gguf");
+    expect(mix?.quant?.mix).toMatchObject({ fit: { budget, ctx: 256 }, tensorTypes: "Mix-Q4_K_XL.tensor-types.txt" });
+    // Its memory at ctx 256, as the choice judges a made file, is within the budget, and fills it.
+    const header = await readGguf({ file: join(out, "Mix-Q4_K_XL.gguf") });
+    const made = modelShape({ metadata: header.metadata, weightsBytes: header.bytes - header.tensorDataOffset });
+    const need = made ? estimateMemory({ shape: made, ctx: 256 }).totalBytes : Infinity;
+    expect(need).toBeLessThanOrEqual(allowed);
+    expect(need).toBeGreaterThan(allowed * 0.99);
+    // The standard type the budget holds was chosen too, and the mix of the same budget measures better.
+    const chosen = report.quantChoice?.find((c) => c.budget === budget)?.type;
+    expect(chosen).toBe("Q4_K_M");
+    const standard = report.artifacts.find((a) => a.path === `Mix-${chosen}.gguf`)?.quality;
+    expect(mix?.quality?.kldMean ?? 1).toBeLessThan(standard?.kldMean ?? 0);
+    const plan = await cli(["plan", join(work, "fit.json")]);
+    expect(plan.stdout).toMatch(new RegExp(`Mix-Q4_K_XL\\.gguf for ${budget} at ctx 256: `));
+  });
+
   it("should refuse a size below the smallest mix with one line and exit 2, and a size it cannot read before any work", async () => {
     const model = await trainedModel("a");
     // Below every weight at Q2_K: refused before anything is converted, the output folder not even made.
@@ -101,6 +130,13 @@ describe("mix: a file of a size, each tensor group's type by measured sensitivit
     const twice = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { bpw: 4.6 } }, { mix: { bpw: 5.1 } }]), "twice.json")]);
     expect(twice.exitCode).toBe(2);
     expect(twice.stderr).toMatch(/twice\.json: two mixes would both be Mix-Q4_K_XL\.gguf — the Hub tells files apart by their quant label/);
+    // A budget that leaves too little beside the KV cache and buffers: the same, in its own words.
+    const budget = await cli(["run", await writeRecipe(fresh, recipe(model, [{ mix: { fit: "40MB", ctx: 4096 } }]), "budget.json")]);
+    expect(budget.exitCode).toBe(2);
+    expect(budget.stderr).toMatch(/budget\.json: a mix for 40MB at ctx 4096 cannot be made: what the budget leaves for the file \(\d+ bytes, after the KV cache, buffers, margin and reserve\) is too small, and with every tensor group at Q2_K the file is at least \d+ bytes — raise the budget, lower the context/);
+    const both = await cli(["run", await writeRecipe(fresh, recipe(model, [{ mix: { size: 1_000_000, bpw: 3 } }]), "both.json")]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toMatch(/a mix asks for size and bpw: one of them/);
     const unreadable = await cli(["run", await writeRecipe(work, recipe(model, [{ mix: { size: "4.5G" } }]), "bad.json")]);
     expect(unreadable.exitCode).toBe(2);
     expect(unreadable.stderr).toMatch(/mix size "4\.5G" cannot be read/);

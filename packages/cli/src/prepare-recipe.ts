@@ -62,10 +62,10 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
   });
   // A mix's name follows from its size and the model's weights: two that would share one are refused before any work,
   // and so is a size below every weight at Q2_K (84 bytes a block of 256).
-  const mixJobs = quantJobs(loaded.recipe, [], { weights: source.parameterCount }).filter((j) => j.mix);
+  const mixJobs = quantJobs(loaded.recipe, [], { weights: source.parameterCount, config: source.config }).filter((j) => j.mix);
   for (const job of mixJobs) {
     const floor = Math.ceil((source.parameterCount * 84) / 256);
-    if ((job.mix?.target.bytes ?? 0) < floor) throw new MixTooSmallError({ file: params.file, targetBytes: job.mix?.target.bytes ?? 0, smallestBytes: floor, atLeast: true });
+    if ((job.mix?.target.bytes ?? 0) < floor) throw new MixTooSmallError({ file: params.file, targetBytes: job.mix?.target.bytes ?? 0, smallestBytes: floor, atLeast: true, ...(job.mix?.target.fit ? { fit: job.mix.target.fit } : {}) });
   }
   const mixes = mixJobs.map((j) => j.type);
   const twice = mixes.find((label, i) => mixes.indexOf(label) !== i);

@@ -49,6 +49,7 @@ export async function checkQuantRecipe(loaded: LoadedRecipe): Promise<RecipeProb
   problems.push(...checkTensorTypes(recipe, base));
   const choice = quantChoiceSpec(recipe);
   if (choice) problems.push(...checkChoice(choice, names));
+  if (choice?.mix && loaded.outtype === "q8_0") problems.push({ path: ["quants", "mix"], message: "a mix is made from a high-precision intermediate, and this recipe converts to q8_0", hint: "convert to f16, bf16 or f32" });
   for (const [key, file] of [
     ["imatrix", recipe.imatrix?.calibration],
     ["evaluate", recipe.evaluate?.text],
@@ -108,7 +109,14 @@ function checkChoice(choice: QuantChoiceSpec, names: string[]): RecipeProblem[] 
   return problems;
 }
 
-function checkMix(loaded: LoadedRecipe, mix: { size?: number | string; bpw?: number }, path: (string | number)[]): RecipeProblem[] {
+function checkMix(loaded: LoadedRecipe, mix: { size?: number | string; bpw?: number; fit?: string; ctx?: number; margin?: number; reserve?: string }, path: (string | number)[]): RecipeProblem[] {
+  const asked = (["size", "bpw", "fit"] as const).filter((k) => mix[k] !== undefined);
+  if (asked.length !== 1) return [{ path, message: asked.length ? `a mix asks for ${asked.join(" and ")}: one of them` : "a mix needs a size, bpw or fit", hint: 'write { "mix": { "size": "4.5GB" } }, { "mix": { "bpw": 4.8 } } or { "mix": { "fit": "8GB", "ctx": 8192 } }' }];
+  const withFit = (["ctx", "margin", "reserve"] as const).filter((k) => mix[k] !== undefined);
+  if (mix.fit === undefined && withFit.length) return [{ path: [...path, withFit[0] ?? "ctx"], message: `${withFit.join(", ")} only go with a mix's fit (a memory budget)`, hint: 'write { "mix": { "fit": "8GB", "ctx": 8192 } }, or leave it out' }];
+  for (const [key, value] of [["fit", mix.fit], ["reserve", mix.reserve]] as const) {
+    if (value !== undefined && parseBudget(value) === undefined) return [{ path: [...path, key], message: `memory "${value}" cannot be read`, hint: 'write a number with a unit, e.g. "8GB" or "512MB"' }];
+  }
   if (typeof mix.size === "string" && parseFileSize(mix.size) === undefined) {
     return [{ path: [...path, "size"], message: `mix size "${mix.size}" cannot be read`, hint: 'write bytes, or a number with KB, MB or GB (decimal) or KiB, MiB or GiB, e.g. "4.5GB"' }];
   }

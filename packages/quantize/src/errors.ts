@@ -37,12 +37,13 @@ export class TextTooShortError extends PipelineError {
 /** A mix's size target below the smallest file the mix types can make. */
 export class MixTooSmallError extends PipelineError {
   /** `atLeast`: the smallest size is a bound (every weight at Q2_K's 2.625 bits), known before the model is converted. */
-  constructor(params: { file: string; targetBytes: number; smallestBytes: number; atLeast?: boolean }) {
+  constructor(params: { file: string; targetBytes: number; smallestBytes: number; atLeast?: boolean; fit?: { budget: string; ctx: number } }) {
+    const what = params.fit ? `a mix for ${params.fit.budget} at ctx ${params.fit.ctx} cannot be made: what the budget leaves for the file (${params.targetBytes} bytes, after the KV cache, buffers, margin and reserve) is too small, and` : `a mix of ${params.targetBytes} bytes cannot be made:`;
     super({
-      message: `a mix of ${params.targetBytes} bytes cannot be made: with every tensor group at Q2_K the file is ${params.atLeast ? "at least " : ""}${params.smallestBytes} bytes`,
+      message: `${what} with every tensor group at Q2_K the file is ${params.atLeast ? "at least " : ""}${params.smallestBytes} bytes`,
       exitCode: 2,
       file: params.file,
-      hint: `ask for ${params.smallestBytes} bytes or more, or use a standard type such as IQ2_XXS below that`,
+      hint: params.fit ? "raise the budget, lower the context, or use a standard type such as IQ2_XXS" : `ask for ${params.smallestBytes} bytes or more, or use a standard type such as IQ2_XXS below that`,
     });
   }
 }

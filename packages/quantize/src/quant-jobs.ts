@@ -1,4 +1,4 @@
-import type { Recipe } from "@gguf-pipeline/core";
+import { configShape, estimateMemory, parseBudget, type Recipe } from "@gguf-pipeline/core";
 import { mixLabel } from "./mix-types.js";
 import { parseFileSize } from "./parse-size.js";
 import { findQuantType } from "./quant-types.js";
@@ -24,11 +24,17 @@ export interface QuantJob {
 export interface MixTarget {
   bytes: number;
   bpw: number;
+  /** For a budget: the budget and the context it is judged at. */
+  fit?: { budget: string; ctx: number };
 }
 
-/** For a recipe with mixes: the model's weight count (to turn a size into bits per weight) and the mixes allocated so far. */
+/**
+ * For a recipe with mixes: the model's weight count (to turn a size into bits per weight), its config.json (a budget's
+ * KV cache and buffers) and the mixes allocated so far.
+ */
 export interface MixContext {
   weights: number;
+  config?: Record<string, unknown>;
   tensorTypes?: Record<string, AllocatedMix>;
 }
 
@@ -60,6 +66,10 @@ export function quantChoiceSpec(recipe: Recipe): QuantChoiceSpec | undefined {
 export function quantJobs(recipe: Recipe, chosen: string[] = [], mixes?: MixContext): QuantJob[] {
   const entries: QuantEntry[] = [...listedQuants(recipe)];
   for (const type of chosen) if (!entries.some((e) => (findQuantType(typeof e === "string" ? e : "type" in e ? e.type : "")?.name ?? "") === type)) entries.push(type);
+  const spec = quantChoiceSpec(recipe);
+  // quants.fit with mix: the mix that fills each budget, unless Q8_0 itself fits there (no mix is better than it).
+  const budgetMixes = spec?.mix ? spec.fit.map((fit) => ({ mix: { fit, ...(spec.ctx ? { ctx: spec.ctx } : {}), ...(spec.margin !== undefined ? { margin: spec.margin } : {}), ...(spec.reserve ? { reserve: spec.reserve } : {}) } })) : [];
+  entries.push(...budgetMixes.filter((m) => !mixes?.config || mixTarget(m.mix, mixes).bpw < Q8_0_BPW));
   return entries.map((entry: QuantEntry) => {
     if (typeof entry !== "string" && "mix" in entry) return mixJob(recipe, entry, mixes);
     const own = typeof entry === "string" ? { type: entry } : entry;
@@ -82,15 +92,35 @@ export function quantizeOptions(options: QuantOptions): string[] {
   return args;
 }
 
-/** A mix's target in bytes and bits per weight. Assumes checkQuantRecipe passed (a size it can read). */
-export function mixTarget(mix: { size?: number | string; bpw?: number }, weights: number): MixTarget {
+/** Q8_0's bits per weight (34 bytes a block of 32). */
+const Q8_0_BPW = 8.5;
+/** quants.fit's defaults: the same rule for a mix's budget as for a chosen type's. */
+const FIT_DEFAULTS = { ctx: 4096, margin: 0.1, reserve: "64MB" };
+
+type MixSpec = Extract<QuantEntry, { mix: unknown }>["mix"];
+
+/**
+ * A mix's target in bytes and bits per weight. Assumes checkQuantRecipe passed (a size it can read). For a budget: the
+ * budget less its margin and reserve (quants.fit's rule) less what llama.cpp allocates beside the weights at ctx (KV
+ * cache, output and compute buffers, from config.json as `plan` estimates them), as the file's size — its header
+ * counted with the weights, so the file's memory is within the budget.
+ */
+export function mixTarget(mix: MixSpec, context: MixContext): MixTarget {
+  const weights = context.weights;
   if (mix.bpw !== undefined) return { bpw: mix.bpw, bytes: Math.floor((mix.bpw * weights) / 8) };
-  const bytes = typeof mix.size === "number" ? mix.size : (parseFileSize(mix.size ?? "") ?? 0);
-  return { bytes, bpw: (bytes * 8) / weights };
+  const bytes = mix.fit !== undefined ? fitBytes(mix, context.config) : typeof mix.size === "number" ? mix.size : (parseFileSize(mix.size ?? "") ?? 0);
+  return { bytes, bpw: (bytes * 8) / weights, ...(mix.fit !== undefined ? { fit: { budget: mix.fit, ctx: mix.ctx ?? FIT_DEFAULTS.ctx } } : {}) };
+}
+
+function fitBytes(mix: MixSpec, config: Record<string, unknown> | undefined): number {
+  const allowed = Math.floor((parseBudget(mix.fit ?? "") ?? 0) * (1 - (mix.margin ?? FIT_DEFAULTS.margin)) - (parseBudget(mix.reserve ?? FIT_DEFAULTS.reserve) ?? 0));
+  const shape = config ? configShape({ config, weightsBytes: 0 }) : undefined;
+  const beside = shape ? estimateMemory({ shape, ctx: mix.ctx ?? FIT_DEFAULTS.ctx }).totalBytes : 0;
+  return Math.max(0, allowed - beside);
 }
 
 function mixJob(recipe: Recipe, entry: Extract<QuantEntry, { mix: unknown }>, mixes?: MixContext): QuantJob {
-  const target = mixTarget(entry.mix, mixes?.weights ?? 1);
+  const target = mixTarget(entry.mix, mixes ?? { weights: 1 });
   const { label, ftype } = mixes ? mixLabel({ bpw: target.bpw }) : { label: "MIX", ftype: "Q4_K_M" };
   const tensorTypes = mixes?.tensorTypes?.[label];
   return {

@@ -12,6 +12,7 @@ import {
   stableKey,
   tempPathFor,
   type Artifact,
+  type MixFacts,
   type StageEvent,
 } from "@gguf-pipeline/core";
 import type { Toolchain } from "@gguf-pipeline/native";
@@ -88,10 +89,12 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     const artifacts = await findCachedArtifacts({ outDir: params.outDir, cacheKey });
     if (artifacts) {
       yield { type: "cache-hit", stage, key: cacheKey, message: `${artifacts.map((a) => a.path).join(", ")} up to date (cache hit)` };
-      for (const artifact of artifacts) yield { type: "artifact", stage, artifact };
+      // The same tensor types may have been made for another target (a size, then a budget): the facts are this job's.
+      const found = job.mix ? artifacts.map((a) => (a.quant ? { ...a, quant: { ...a.quant, ...mixFacts(job) } } : a)) : artifacts;
+      for (const artifact of found) yield { type: "artifact", stage, artifact };
       const seconds = (Date.now() - started) / 1000;
       yield { type: "done", stage, title: `${job.type} — cached`, seconds, cached: true };
-      return { type: job.type, artifacts, cached: true, seconds };
+      return { type: job.type, artifacts: found, cached: true, seconds };
     }
   }
 
@@ -125,8 +128,7 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
     if (!params.split) toolsDone();
     const header = await readGguf({ file: partial });
     const bitsPerWeight = ((header.bytes - header.tensorDataOffset) * 8) / header.parameterCount;
-    const mix = job.mix?.tensorTypes ? { mix: { targetBytes: job.mix.target.bytes, targetBpw: Math.round(job.mix.target.bpw * 1000) / 1000, tensorTypes: job.mix.tensorTypes.path, predictedBytes: job.mix.tensorTypes.predictedBytes, predictedKld: job.mix.tensorTypes.predictedKld } } : {};
-    const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}), ...mix };
+    const quant = { type: job.type, bitsPerWeight: Math.round(bitsPerWeight * 1000) / 1000, ...(params.imatrix ? { imatrix: params.imatrix.path } : {}), ...mixFacts(job) };
 
     // Either one file or shards; the files only get final names once all of them exist.
     const pieces: { from: string; to: string; shard?: { index: number; count: number } }[] = [];
@@ -185,4 +187,11 @@ export async function* quantizeOne(params: QuantizeOneParams): AsyncGenerator<St
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A mix's facts for report.json: what it was asked to be, its tensor-type file, what the allocation predicted. */
+function mixFacts(job: QuantJob): { mix?: MixFacts } {
+  const m = job.mix;
+  if (!m?.tensorTypes) return {};
+  return { mix: { targetBytes: m.target.bytes, targetBpw: Math.round(m.target.bpw * 1000) / 1000, ...(m.target.fit ? { fit: m.target.fit } : {}), tensorTypes: m.tensorTypes.path, predictedBytes: m.tensorTypes.predictedBytes, predictedKld: m.tensorTypes.predictedKld } };
 }

@@ -12,7 +12,7 @@ const SENSITIVITY_CHUNKS = 16;
 
 /** The recipe's mixes, named by their labels (the model's weights turn a size into bits per weight). */
 export function mixJobs(prepared: PreparedRecipe): QuantJob[] {
-  return quantJobs(prepared.loaded.recipe, [], { weights: prepared.source.parameterCount }).filter((j) => j.mix);
+  return quantJobs(prepared.loaded.recipe, [], { weights: prepared.source.parameterCount, config: prepared.source.config }).filter((j) => j.mix);
 }
 
 /**
@@ -52,7 +52,7 @@ export const mixStep: RunStep = {
       const mix = allocateMix({ groups, sensitivity: measured.sensitivity, targetBytes: job.mix?.target.bytes ?? 0, file });
       const lines = tensorTypeLines(groups, mix.types);
       const counts = Object.entries(Object.values(mix.types).reduce<Record<string, number>>((n, t) => ({ ...n, [t]: (n[t] ?? 0) + 1 }), {}));
-      yield { type: "progress", stage, message: `${file}: ${formatBytes(mix.bytes)} for ${formatBytes(job.mix?.target.bytes ?? 0)}, predicted KLD ${mix.predictedKld.toFixed(6)}; groups at ${counts.map(([t, n]) => `${t} ×${n}`).join(", ")}` };
+      yield { type: "progress", stage, message: `${file}: ${formatBytes(mix.bytes)} for ${targetText(job)}, predicted KLD ${mix.predictedKld.toFixed(6)}; groups at ${counts.map(([t, n]) => `${t} ×${n}`).join(", ")}` };
       const out = yield* produceArtifact({
         stage: `${stage}:${job.type}`,
         outDir: loaded.outDir,
@@ -80,7 +80,7 @@ export const mixStep: RunStep = {
     if (!measured) ctx.known = false;
     const steps: PlannedStep[] = [];
     for (const j of jobs) {
-      const target = `${formatBytes(j.mix?.target.bytes ?? 0)} (${j.mix?.target.bpw.toFixed(2)} bpw)`;
+      const target = targetText(j);
       if (!measured) {
         steps.push({ stage, what: `sensitivity of each tensor group on ${SENSITIVITY_CHUNKS} chunks of the calibration text${sensitivityTime(ctx)}, then ${loaded.name}-${j.type}.tensor-types.txt for ${target}`, cached: false, bytes: 10_000 });
         continue;
@@ -108,6 +108,14 @@ async function measuredSensitivity(ctx: PlanContext, jobs: QuantJob[]): Promise<
   const file = await sensitivityFile({ reference: ctx.intermediate, ...imatrix, groups, outDir: loaded.outDir, text: calibrationText(loaded), ctx: loaded.recipe.imatrix?.ctx ?? 512, chunks: SENSITIVITY_CHUNKS, commit: ctx.toolchain.llamaCpp.commit });
   const sensitivity = await readFile(file, "utf8").then((t) => JSON.parse(t) as Sensitivity, () => undefined);
   return sensitivity ? { groups, sensitivity } : undefined;
+}
+
+/** What a mix was asked for: a size (and its bits per weight), or a budget at a context and the size it leaves. */
+function targetText(job: QuantJob): string {
+  const t = job.mix?.target;
+  if (!t) return "";
+  const size = `${formatBytes(t.bytes)} (${t.bpw.toFixed(2)} bpw)`;
+  return t.fit ? `${t.fit.budget} at ctx ${t.fit.ctx}: ${size} after the KV cache, buffers, margin and reserve` : size;
 }
 
 /** The --tensor-type-file lines: one exact pattern per tensor, with its group's type. */

@@ -32,7 +32,7 @@ export interface RunPart {
  */
 export function runParts(prepared: PreparedRecipe): RunPart[] {
   const { recipe } = prepared.loaded;
-  const jobs = quantJobs(recipe, [], { weights: prepared.source.parameterCount });
+  const jobs = quantJobs(recipe, [], { weights: prepared.source.parameterCount, config: prepared.source.config });
   const choice = quantChoiceSpec(recipe);
   const imatrix = jobs.some((j) => j.useImatrix) || Boolean(choice && recipe.imatrix);
   return [

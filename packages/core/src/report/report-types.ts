@@ -19,6 +19,8 @@ export interface Artifact {
 export interface MixFacts {
   targetBytes: number;
   targetBpw: number;
+  /** For a mix asked for by memory budget: the budget and the context it was judged at (targetBytes follows from them). */
+  fit?: { budget: string; ctx: number };
   /** The llama-quantize --tensor-type-file beside it. */
   tensorTypes: string;
   /** The size and mean KLD the allocation predicted (the measured KLD is the artifact's quality). */
