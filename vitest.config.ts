@@ -8,7 +8,7 @@ export default defineConfig({
           name: "unit",
           // Fast checks first; the end-to-end group runs after them.
           sequence: { groupOrder: 0 },
-          include: ["packages/*/src/**/*.spec.ts", "native/src/**/*.spec.ts"],
+          include: ["packages/*/src/**/*.spec.ts", "native/src/**/*.spec.ts", "test/hub/src/**/*.spec.ts"],
           testTimeout: 30_000,
         },
       },

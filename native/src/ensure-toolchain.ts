@@ -5,7 +5,7 @@ import { cacheLayout } from "./cache-layout.js";
 import type { CpuFeature } from "./cpu/cpu-features.js";
 import { ensureLlamaCpp, simulatedFeature } from "./ensure-llama-cpp.js";
 import { ensurePythonEnv } from "./ensure-python-env.js";
-import { llamaScripts, llamaTools, type LlamaScriptName, type LlamaToolName, type Toolchain } from "./tools.js";
+import { llamaScripts, llamaTools, optionalLlamaTools, type LlamaScriptName, type LlamaToolName, type Toolchain } from "./tools.js";
 import { proveUserToolchain } from "./user/prove-user-toolchain.js";
 import { userCommit } from "./user/user-commit.js";
 
@@ -92,8 +92,8 @@ export function assertComplete(toolchain: Toolchain): void {
   for (const [name, path] of Object.entries(toolchain.scripts)) {
     if (!existsSync(path)) throw new ToolchainError({ file: path, message: `${name} script not found in the llama.cpp tree`, hint: `point ${toolchainEnv.llamaCpp} at a llama.cpp checkout` });
   }
-  for (const [, path] of Object.entries(toolchain.tools)) {
-    if (!existsSync(path)) {
+  for (const [name, path] of Object.entries(toolchain.tools)) {
+    if (!existsSync(path) && !optionalLlamaTools.includes(name as LlamaToolName)) {
       throw new ToolchainError({
         file: path,
         message: "llama.cpp tool not found",

@@ -8,13 +8,15 @@ export interface ListConverterArchitecturesParams {
   toolchain: Toolchain;
   /** Where the answer is remembered under the converter's files' identities (it costs a torch import: seconds). */
   memoDir?: string;
+  /** `text` (the default): the text models; `mmproj`: the models whose projector it exports (`--mmproj`). */
+  kind?: "text" | "mmproj";
   signal?: AbortSignal;
 }
 
 /** The text-model architectures a converter supports, from its own `--print-supported-models`. */
 export async function listConverterArchitectures(params: ListConverterArchitecturesParams): Promise<string[]> {
   const ask = () => printSupportedModels(params);
-  if (!params.memoDir) return ask();
+  if (!params.memoDir || params.kind === "mmproj") return ask();
   // The converter is the script and its `conversion` package (gguf-py's tables name nothing it lists), run by this Python.
   const conversion = join(params.toolchain.llamaCppDir, "conversion");
   const modules = (await readdir(conversion).catch(() => [] as string[])).filter((f) => f.endsWith(".py")).sort();
@@ -36,12 +38,13 @@ async function printSupportedModels(params: ListConverterArchitecturesParams): P
     ...(params.signal ? { signal: params.signal } : {}),
   });
   const names: string[] = [];
-  let inText = false;
+  const section = params.kind === "mmproj" ? "MMPROJ" : "TEXT";
+  let inSection = false;
   for (const line of out.lines) {
     const text = line.replace(/^[A-Z]+:[^:]*:/, "").trim();
-    if (/^TEXT models:/.test(text)) inText = true;
-    else if (/^[A-Z]+ models:/.test(text)) inText = false;
-    else if (inText && text.startsWith("- ")) names.push(text.slice(2).trim());
+    if (new RegExp(`^${section} models:`).test(text)) inSection = true;
+    else if (/^[A-Z]+ models:/.test(text)) inSection = false;
+    else if (inSection && text.startsWith("- ")) names.push(text.slice(2).trim());
   }
   return names;
 }

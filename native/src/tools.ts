@@ -13,7 +13,12 @@ export const llamaTools = {
   embedding: "llama-embedding",
   /** llama.cpp's own memory projection for a model at a context (the same code as `--fit`). */
   fitParams: "llama-fit-params",
+  /** A vision-language model with its projector, given an image: the projector's smoke test. */
+  mtmdCli: "llama-mtmd-cli",
 } as const;
+
+/** Tools only some models need: a user's llama.cpp without them still runs everything else. */
+export const optionalLlamaTools: readonly LlamaToolName[] = ["mtmdCli"];
 
 export type LlamaToolName = keyof typeof llamaTools;
 

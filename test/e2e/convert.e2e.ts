@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
 import { gguf } from "@huggingface/gguf";
 import { beforeAll, describe, expect, it } from "vitest";
-import { convertModel, inspectSource, pinnedConverterArchitectures } from "@gguf-pipeline/convert";
+import { convertModel, inspectSource, pinnedConverterArchitectures, pinnedConverterMmprojArchitectures } from "@gguf-pipeline/convert";
 import { listConverterArchitectures, readPin } from "@gguf-pipeline/native";
 import { cli, cliBin, copyTiny, hfGenerate, jsonEvents, listTree, llamaGenerate, makeTinyModel, readSafetensors, repoRoot, reshardModel, tempDir, tinyModel, toolchain, writeRecipe } from "../helpers.js";
 
@@ -325,5 +325,7 @@ describe("convert: sources and fixtures", () => {
   it("should keep the table of supported architectures equal to the pinned converter's own list", async () => {
     const listed = await listConverterArchitectures({ toolchain: await toolchain() });
     expect([...listed].sort()).toEqual([...pinnedConverterArchitectures].sort());
+    const projectors = await listConverterArchitectures({ toolchain: await toolchain(), kind: "mmproj" });
+    expect([...projectors].sort()).toEqual([...pinnedConverterMmprojArchitectures].sort());
   });
 });

@@ -52,6 +52,7 @@ export function formatReport(report: RunReport): string[] {
     line(header),
     ...rows.map(line),
     ...(evaluated ? ["", `quality: ${how} at ctx ${evaluated.ctx}, against ${reference}`, ...tradeoff(files)] : []),
+    ...files.filter((a) => a.stage === "mmproj").map((a) => `projector: ${a.path}, shown an image with each smoke-tested model (llama-mtmd-cli); its RAM is in the models' figures, and the quality figures are the text model's alone (evaluate is text-only)`),
     `llama.cpp ${report.tools.llamaCppCommit.slice(0, 12)} · recipe sha256 ${report.recipe.sha256.slice(0, 12)} · ${report.finishedAt}`,
   ];
 }

@@ -37,6 +37,11 @@ export interface ConvertModelParams {
   /** The recipe's metadata, stamped into general.* (via the converter's --metadata; the license via the card it reads). */
   metadata?: RecipeMetadata;
   toolchain: Toolchain;
+  /**
+   * The vision-language model's projector (`--mmproj`) instead of its text model: `mmproj-<name>-<TYPE>.gguf`, stage
+   * `mmproj`, as llama-server -hf, LM Studio and the Hub's file list expect it.
+   */
+  mmproj?: boolean;
   /** Redo the conversion even when the cache says the output is current. */
   force?: boolean;
   signal?: AbortSignal;
@@ -53,8 +58,6 @@ export interface ConvertOutput {
   seconds: number;
 }
 
-const stage = "convert";
-
 /**
  * Hugging Face safetensors → GGUF with llama.cpp's convert_hf_to_gguf.py. The output is written under a hidden
  * partial name and renamed when complete; an unchanged input (by content), outtype and converter is a cache hit.
@@ -62,7 +65,9 @@ const stage = "convert";
 export async function* convertModel(params: ConvertModelParams): AsyncGenerator<StageEvent, ConvertOutput> {
   const started = Date.now();
   const { source, toolchain, outtype } = params;
-  yield { type: "start", stage, title: `Convert ${params.name} → GGUF (${outtype})` };
+  const stage = params.mmproj ? "mmproj" : "convert";
+  const prefix = params.mmproj ? "mmproj-" : "";
+  yield { type: "start", stage, title: params.mmproj ? `Projector of ${params.name} → GGUF (${outtype})` : `Convert ${params.name} → GGUF (${outtype})` };
 
   const inputs: { name: string; sha256: string }[] = [];
   // What the key says the converter reads must be what it reads: a source file written or replaced meanwhile fails it.
@@ -73,7 +78,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     inputs.push({ name: file, sha256: hashed.sha256 });
   }
   const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.commit, llamaCppDir: toolchain.llamaCppDir, python: toolchain.python });
-  const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs, ...(params.metadata ? { metadata: params.metadata } : {}) });
+  const cacheKey = convertCacheKey({ converter, outtype, name: params.name, inputs, ...(params.metadata ? { metadata: params.metadata } : {}), ...(params.mmproj ? { mmproj: true } : {}) });
 
   if (!params.force) {
     const artifact = await findCachedArtifact({ outDir: params.outDir, cacheKey });
@@ -88,7 +93,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
 
   await ensureFreeSpace({ dir: params.outDir, bytes: planConvert({ source, outtype }).estimatedBytes, what: `converting ${params.name}` });
   await mkdir(params.outDir, { recursive: true });
-  const provisional = join(params.outDir, `${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
+  const provisional = join(params.outDir, `${prefix}${params.name}-${outtype === "auto" ? "auto" : outtype.toUpperCase()}.gguf`);
   const partial = tempPathFor(provisional);
   // The converter's inputs of our making go in the state folder, named with our pid: what a run killed outright leaves
   // there, the folder's next holder removes (removeOrphanPartials), instead of it staying in /tmp for good.
@@ -105,7 +110,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   const run = runTool({
     tool: "convert_hf_to_gguf.py",
     command: toolchain.python,
-    args: [toolchain.scripts.convertHf, input?.dir ?? source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", ggufModelName({ name: params.name, architecture: source.architecture, files: source.files }), ...(overrideFile ? ["--metadata", overrideFile] : [])],
+    args: [toolchain.scripts.convertHf, input?.dir ?? source.dir, "--outfile", partial, "--outtype", outtype, "--model-name", ggufModelName({ name: params.name, architecture: source.architecture, files: source.files }), ...(overrideFile ? ["--metadata", overrideFile] : []), ...(params.mmproj ? ["--mmproj"] : [])],
     cwd: toolchain.llamaCppDir,
     file: source.dir,
     ...(params.signal ? { signal: params.signal } : {}),
@@ -117,7 +122,7 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     params.whileConverting?.();
     try {
       for (let line = await first; !line.done; line = await run.next()) {
-        const event = progressOf(line.value);
+        const event = progressOf(line.value, stage);
         if (event) yield event;
       }
     } catch (error) {
@@ -132,9 +137,9 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
     const [header, followed] = await Promise.all([readGguf({ file: partial }), following.finish()]);
     const type = header.fileType ?? outtype.toUpperCase();
     const hashed = followed ?? (await hashFile({ file: partial, memoDir: false, ...(params.signal ? { signal: params.signal } : {}) }));
-    await rename(partial, join(params.outDir, `${params.name}-${type}.gguf`));
+    await rename(partial, join(params.outDir, `${prefix}${params.name}-${type}.gguf`));
     renamed = true;
-    const artifact: Artifact = { path: `${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };
+    const artifact: Artifact = { path: `${prefix}${params.name}-${type}.gguf`, stage, sha256: hashed.sha256, bytes: hashed.bytes, ggufType: type, cacheKey };
     await recordArtifact({ outDir: params.outDir, artifact });
     yield { type: "artifact", stage, artifact };
     const seconds = (Date.now() - started) / 1000;
@@ -165,11 +170,13 @@ export interface ConvertCacheKeyParams {
   /** Every file in the source folder with its content hash. */
   inputs: { name: string; sha256: string }[];
   metadata?: RecipeMetadata;
+  /** The projector, not the text model. */
+  mmproj?: boolean;
 }
 
 /** What makes a conversion's output what it is; any change to these redoes it. */
 export function convertCacheKey(params: ConvertCacheKeyParams): string {
-  return stableKey({ stage, ...params });
+  return stableKey({ stage: "convert", ...params });
 }
 
 export interface ConverterIdentityParams {
@@ -193,7 +200,7 @@ export async function converterIdentity(params: ConverterIdentityParams): Promis
 }
 
 /** The converter's lines as progress: tqdm's "Writing: 42%|" becomes a ratio, the rest is shown as is. */
-function progressOf(line: string): StageEvent | undefined {
+function progressOf(line: string, stage: string): StageEvent | undefined {
   const bar = /^Writing:\s+(\d+)%\|[^|]*\|\s*(\S+)\/(\S+)/.exec(line);
   if (bar) return { type: "progress", stage, message: `writing ${bar[2]}/${bar[3]}`, ratio: Number(bar[1]) / 100 };
   const info = /^INFO:[^:]+:(.*)$/.exec(line);

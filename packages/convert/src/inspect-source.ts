@@ -2,11 +2,14 @@ import { open, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { suggest } from "@gguf-pipeline/core";
 import { SourceModelError } from "./errors.js";
+import { pinnedConverterMmprojArchitectures } from "./supported-architectures.js";
 
 export interface InspectSourceParams {
   dir: string;
   /** Architectures the converter supports; the source's `architectures[0]` must be one of them. */
   architectures: readonly string[];
+  /** Architectures whose projector the converter exports (`--mmproj`); default: the pinned converter's. */
+  mmprojArchitectures?: readonly string[];
   /** Named in errors so the user knows what to edit (e.g. the recipe file). */
   recipeFile?: string;
 }
@@ -16,6 +19,11 @@ export interface SourceModel {
   /** Every weight's shape, by safetensors name (e.g. model.layers.0.self_attn.q_proj.weight). */
   shapes: Record<string, number[]>;
   architecture: string;
+  /**
+   * A vision-language model whose projector the converter exports: it has a `vision_config` and its architecture is
+   * in the converter's projector table. Its text model converts as any other; the projector goes to its own GGUF.
+   */
+  vision?: { architecture: string };
   config: Record<string, unknown>;
   /** The safetensors files, in shard order. */
   weightFiles: string[];
@@ -84,7 +92,13 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
   if (!architecture) {
     throw new SourceModelError({ file: configPath, message: 'config.json has no "architectures" entry', hint: 'add the model class, e.g. "architectures": ["LlamaForCausalLM"]' });
   }
-  if (!params.architectures.includes(architecture)) {
+  // The converter takes a multimodal model's text model by text_config's architecture where it names one (SmolVLM's
+  // VLlama3ForCausalLM under Idefics3ForConditionalGeneration): conversion/base.py's get_model_architecture.
+  const textConfig = isObject(config.text_config) ? config.text_config : undefined;
+  const textArchitecture = Array.isArray(textConfig?.architectures) && typeof textConfig.architectures[0] === "string" ? textConfig.architectures[0] : undefined;
+  const mmproj = params.mmprojArchitectures ?? pinnedConverterMmprojArchitectures;
+  const vision = isObject(config.vision_config) && mmproj.includes(architecture) ? { architecture } : undefined;
+  if (!params.architectures.includes(architecture) && !(textArchitecture && params.architectures.includes(textArchitecture))) {
     const guess = suggest(architecture, params.architectures);
     throw new SourceModelError({
       file: configPath,
@@ -109,7 +123,7 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     for (const [name, t] of Object.entries(header.tensors)) shapes[name] = t.shape;
   }
   checkLayerCount({ configPath, config, names: Object.keys(shapes) });
-  return { dir, shapes, architecture, config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
+  return { dir, shapes, architecture, ...(vision ? { vision } : {}), config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
 }
 
 /**

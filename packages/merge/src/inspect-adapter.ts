@@ -97,7 +97,10 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
     if (!match?.[1]) continue;
     lora++;
     const baseName = `${match[1]}.weight`;
-    const baseShape = source.shapes[baseName];
+    if (source.vision && visionTensor.test(baseName)) {
+      throw new AdapterError({ file: weights, message: `the adapter adapts ${baseName}, in the vision tower: llama.cpp merges adapters into the text model only, and its projector GGUF takes none`, hint: "train the adapter on the language model only, or merge it in PEFT (merge_and_unload) and convert the merged model" });
+    }
+    const baseShape = source.shapes[baseName] ?? source.shapes[otherNaming(baseName) ?? ""];
     if (!baseShape) throw new AdapterError({ file: weights, message: `the adapter adapts ${baseName}, which the source model does not have`, hint: "use the adapter with the model it was trained on" });
     const [outDim, inDim] = baseShape;
     const fits = match[2] === "A" ? tensor.shape[1] === inDim : tensor.shape[0] === outDim;
@@ -116,6 +119,26 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
     files: ["adapter_config.json", "adapter_model.safetensors"],
     tensorCount: lora,
   };
+}
+
+// A vision-language model's image side: its vision tower and the projector into the text model.
+const visionTensor = /(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|connector|mm_projector)\./;
+
+/**
+ * The same weight under transformers' other naming of vision-language models: since 4.52 the text model is
+ * `model.language_model.*` (and the tower `model.vision_tower.*`), before it was `language_model.model.*`
+ * (`vision_tower.*`). Checkpoints and adapters in the wild carry either, and llama.cpp's converters read both.
+ */
+export function otherNaming(name: string): string | undefined {
+  const swaps: [RegExp, string][] = [
+    [/^model\.language_model\./, "language_model.model."],
+    [/^language_model\.model\./, "model.language_model."],
+    [/^language_model\.lm_head\./, "lm_head."],
+    [/^model\.(vision_tower|multi_modal_projector|visual)\./, "$1."],
+    [/^(vision_tower|multi_modal_projector|visual)\./, "model.$1."],
+  ];
+  for (const [from, to] of swaps) if (from.test(name)) return name.replace(from, to);
+  return undefined;
 }
 
 function normaliseTargets(value: unknown): string[] {

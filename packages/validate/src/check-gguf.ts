@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { checkProjector } from "./check-projector.js";
 import { arrayLength, fileTypeName, ggmlTypeName, ggufLibrary, GgufHeaderError, modelKind, readVocabulary, scanGguf, tensorBytes, type GgufHeader, type GgufValue, type ModelKindOutput } from "@gguf-pipeline/core";
 
 export interface CheckGgufParams {
@@ -14,6 +15,8 @@ export interface CheckGgufParams {
     chatTemplate?: boolean;
     license?: { id: string; link?: string };
   };
+  /** For a projector (general.type mmproj): its text model's embedding length, which its output must match. */
+  textEmbedding?: number;
 }
 
 export interface GgufCheck {
@@ -97,6 +100,10 @@ export async function checkGguf(params: CheckGgufParams): Promise<CheckGgufOutpu
   const arch = typeof m["general.architecture"] === "string" ? (m["general.architecture"] as string) : undefined;
   // Adapters and importance matrices are GGUFs too, but carry no tokenizer or file type: only the structure applies.
   const fileKind = typeof m["general.type"] === "string" ? (m["general.type"] as string) : "model";
+  if (fileKind === "mmproj") {
+    checks.push(...checkProjector({ metadata: m, ...(params.textEmbedding !== undefined ? { textEmbedding: params.textEmbedding } : {}) }));
+    return done();
+  }
   if (fileKind !== "model") {
     add("kind", true, `general.type ${fileKind}: structural checks only`);
     return done();

@@ -1,11 +1,12 @@
 import { join } from "node:path";
-import { readGguf, sha256, stableKey, type Artifact, type FileValidation, type StageEvent, type ValidationSection } from "@gguf-pipeline/core";
+import { readGguf, sha256, stableKey, type Artifact, type FileValidation, type MemoryAtContext, type StageEvent, type ValidationSection } from "@gguf-pipeline/core";
 import { listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
 import { checkGguf } from "./check-gguf.js";
 import { loadCheck } from "./load-check.js";
 import { memoryOf } from "./memory-of.js";
 import { embeddingTest } from "./embedding-test.js";
 import { smokeTest } from "./smoke-test.js";
+import { imageSmokeTest } from "./image-smoke-test.js";
 import { sourceTokens, tokenizerParity, type SourceTokens } from "./tokenizer-parity.js";
 import { validationMemo, type ValidationMemoEntry } from "./validation-memo.js";
 
@@ -21,6 +22,11 @@ export interface ValidateArtifactsParams {
   expect: { chatTemplate: boolean; license?: { id: string; link?: string } };
   /** Which models are loaded and run: all, the reference and the smallest quant, or none. */
   smoke: { which: "all" | "smallest" | "none"; prompt: string; tokens: number };
+  /**
+   * A vision-language model's projector (among the artifacts): checked against the reference's embedding length, and
+   * every smoke-tested text model is also shown an image through it with llama-mtmd-cli.
+   */
+  projector?: Artifact;
   /** Checks (by name) whose failure is accepted. */
   allow?: string[];
   /** The source model's folder and files: its own tokenizer is what the GGUFs' must tokenize like (text models). */
@@ -42,7 +48,9 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 8;
+const checksVersion = 9;
+// What a vision model is asked about the smoke test's image.
+const imagePrompt = "Describe this image.";
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
 const embedSentences = ["The river runs down to the sea.", "Numbers help us count the days.", "A good tool is worth keeping."];
 
@@ -120,8 +128,9 @@ export async function planValidation(params: Omit<ValidateArtifactsParams, "sign
     const key = stableKey({
       ...common,
       files: unique.filter((a) => a.path === artifact.path || (artifact.quant?.shard && a.cacheKey === artifact.cacheKey)).map((a) => a.sha256),
-      model: isModel ? { reference: reference.sha256, expect: params.expect } : null,
-      smoke: smoked ? { prompt: params.smoke.prompt, tokens: params.smoke.tokens, reference: artifact.path === reference.path ? null : reference.sha256 } : null,
+      model: isModel ? { reference: reference.sha256, expect: params.expect, projector: params.projector?.sha256 ?? null } : null,
+      smoke: smoked ? { prompt: params.smoke.prompt, tokens: params.smoke.tokens, reference: artifact.path === reference.path ? null : reference.sha256, projector: params.projector?.sha256 ?? null } : null,
+      projectorOf: artifact.stage === "mmproj" ? reference.sha256 : null,
     });
     return { artifact, isModel, smoked, key };
   });
@@ -165,15 +174,17 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   const { params, artifact } = c;
   const file = join(params.outDir, artifact.path);
   const tensors = c.isModel && c.shapes ? { tensorCount: Object.keys(c.shapes).length, tensorShapes: c.shapes } : {};
+  const textEmbedding = artifact.stage === "mmproj" ? await embeddingLength(join(params.outDir, params.reference.path)) : undefined;
   const result = await checkGguf({
     file,
     ...(c.architectures ? { architectures: c.architectures } : {}),
+    ...(textEmbedding !== undefined ? { textEmbedding } : {}),
     ...(c.isModel ? { expect: { ...tensors, chatTemplate: params.expect.chatTemplate, ...(params.expect.license ? { license: params.expect.license } : {}) } } : {}),
   });
   const entry: ValidationMemoEntry = { checks: result.checks, ...(result.kind ? { kind: result.kind.kind } : {}) };
   // A sound header is not yet a model llama.cpp loads: every model is loaded (without its weights), smoke test or not.
   if (c.isModel && result.ok) entry.checks.push(await loadCheck({ file, fitTool: params.toolchain.tools.fitParams, ...c.sig }));
-  if (c.isModel && result.ok) entry.memory = await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
+  if (c.isModel && result.ok) entry.memory = withProjector(await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig }), params.projector);
   // A text model's tokenizer must cut text as the source's does (the reference, and every model that is run).
   if (c.isModel && result.ok && params.source && result.kind?.kind === "text-generation" && (c.smoked || artifact.path === params.reference.path)) {
     const expected = await c.expectedTokens();
@@ -195,5 +206,27 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   }
   const ran = await smokeTest({ file, completionTool: params.toolchain.tools.completion, prompt: params.smoke.prompt, tokens: params.smoke.tokens, ...c.sig });
   entry.checks.push({ name: "smoke test", ok: ran.ok, fact: ran.fact });
+  if (params.projector && result.kind?.kind === "text-generation") {
+    const seen = await imageSmokeTest({ file, projector: join(params.outDir, params.projector.path), mtmdTool: params.toolchain.tools.mtmdCli, prompt: imagePrompt, tokens: params.smoke.tokens, ...c.sig });
+    entry.checks.push({ name: "image smoke test", ok: seen.ok, fact: `${params.projector.path}: ${seen.fact}` });
+  }
   return entry;
+}
+
+/**
+ * A vision model's memory counts its projector: mtmd loads its weights beside the text model. (Its image encoder's
+ * compute buffer, a few MiB for one image at the projector's size, is not counted.)
+ */
+function withProjector(memory: MemoryAtContext[] | undefined, projector: Artifact | undefined): MemoryAtContext[] | undefined {
+  if (!memory || !projector) return memory;
+  const add = projector.bytes;
+  return memory.map((m) => ({ ...m, estimatedBytes: m.estimatedBytes + add, ...(m.projectedBytes ? { projectedBytes: m.projectedBytes + add } : {}), projectorBytes: add }));
+}
+
+/** A model's `<arch>.embedding_length` (what its projector must project to). */
+async function embeddingLength(file: string): Promise<number | undefined> {
+  const header = await readGguf({ file }).catch(() => undefined);
+  const arch = header?.metadata["general.architecture"];
+  const value = typeof arch === "string" ? header?.metadata[`${arch}.embedding_length`] : undefined;
+  return typeof value === "number" ? value : undefined;
 }

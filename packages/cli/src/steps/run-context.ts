@@ -44,6 +44,8 @@ export interface RunContext {
   /** What the quants are made from and measured against: the converted model, or the merged one. */
   intermediate?: Artifact;
   imatrix?: Artifact;
+  /** A vision-language model's projector (mmproj-<name>-<TYPE>.gguf), made once beside the text model's ladder. */
+  mmproj?: Artifact;
   /** Quants chosen by budget (the recipe's quants.fit / maxKld), made by the choose step. */
   chosen?: ChooseQuantsOutput;
   /** The mixes' tensor-type files, by label, made by the mix step for the quantize step. */
@@ -72,6 +74,7 @@ export interface PlanContext {
   convert?: Artifact;
   intermediate?: Artifact;
   imatrix?: Artifact;
+  mmproj?: Artifact;
   /** The mixes whose tensor-type files are known (their sensitivity measured before). */
   mixes?: Record<string, AllocatedMix>;
   /** The cached artifacts found so far. */

@@ -10,6 +10,7 @@ import { imatrixStep } from "./imatrix-step.js";
 import { licenseStep } from "./license-step.js";
 import { mergeStep } from "./merge-step.js";
 import { mixStep } from "./mix-step.js";
+import { mmprojStep } from "./mmproj-step.js";
 import { publishHubStep } from "./publish-hub-step.js";
 import { publishOllamaStep } from "./publish-ollama-step.js";
 import { quantizeStep } from "./quantize-step.js";
@@ -18,7 +19,7 @@ import { toolchainStep } from "./toolchain-step.js";
 import { validateStep } from "./validate-step.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
-export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, adaptersStep, mergeStep, imatrixStep, chooseStep, mixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
+export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, mmprojStep, adaptersStep, mergeStep, imatrixStep, chooseStep, mixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
 
 /** A part of a run that can go to a machine of its own: what it needs first, in the order they run. */
 export interface RunPart {

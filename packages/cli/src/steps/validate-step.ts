@@ -43,12 +43,14 @@ export const validateStep: RunStep = {
 /** What validation checks the run's artifacts against, from the recipe: the same for the run and for `plan`. */
 async function validationSettings(prepared: PreparedRecipe, artifacts: Artifact[], reference: Artifact, convert: Artifact): Promise<Omit<ValidateArtifactsParams, "toolchain">> {
   const v = prepared.loaded.recipe.validate;
+  const projector = artifacts.find((a) => a.stage === "mmproj");
   return {
     outDir: prepared.loaded.outDir,
     artifacts,
     reference,
     // The base a merged model was made from is not a result: it is checked, not run.
     ...(prepared.merge ? { notSmoked: [convert.path] } : {}),
+    ...(projector ? { projector } : {}),
     expect: { chatTemplate: await sourceHasChatTemplate(prepared), license: { id: prepared.license.license, ...(prepared.license.link ? { link: prepared.license.link } : {}) } },
     smoke: { which: v?.smoke ?? "smallest", prompt: v?.prompt ?? "Hello! Who are you?", tokens: v?.tokens ?? 16 },
   };

@@ -148,6 +148,19 @@ export const recipeSchema = {
         },
       },
     },
+    mmproj: {
+      description: "A vision-language model's projector (convert_hf_to_gguf.py --mmproj), made once beside the text model's ladder as mmproj-<name>-<TYPE>.gguf. false: the text model only.",
+      anyOf: [
+        { const: false },
+        {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            outtype: { enum: ["f32", "f16", "bf16", "q8_0"], default: "f16", description: "The projector's type: f16 by default (what llama.cpp's own releases ship); q8_0 at the least." },
+          },
+        },
+      ],
+    },
     adapters: {
       type: "array",
       minItems: 1,

@@ -74,8 +74,10 @@ export interface MemoryAtContext {
   ctx: number;
   /** llama-fit-params: model + context + compute buffers, whole MiB per device. */
   projectedBytes?: number;
-  /** estimateMemory from the header: weights + KV cache + output + compute. */
+  /** estimateMemory from the header: weights + KV cache + output + compute (and a vision model's projector). */
   estimatedBytes: number;
+  /** For a vision-language model: the projector's weights, counted in both figures (llama.cpp loads it beside). */
+  projectorBytes?: number;
 }
 
 /** report.json's `validation`: every GGUF artifact by path; a failed check not in `allowed` fails the run. */

@@ -31,9 +31,11 @@ export function cardFrontMatter(params: CardFrontMatterParams): Record<string, u
   const license = report.license;
   const sourceTags = asStrings(sourceCard.tags).filter((t) => !/^(base_model|license|region|arxiv|doi):/.test(t));
   const imatrix = params.artifacts.some((a) => a.quant?.imatrix);
-  const tags = unique(["gguf", "llama.cpp", ...(imatrix ? ["imatrix"] : []), ...(params.repoKind === "adapter" ? ["lora"] : []), ...sourceTags]);
+  const tags = unique(["gguf", "llama.cpp", ...(imatrix ? ["imatrix"] : []), ...(params.repoKind === "adapter" ? ["lora"] : []), ...(params.artifacts.some((a) => a.stage === "mmproj") ? ["multimodal"] : []), ...sourceTags]);
   const sourcePipeline = typeof sourceCard.pipeline_tag === "string" ? sourceCard.pipeline_tag : undefined;
-  const pipelineTag = params.modelKind === "embedding" ? (sourcePipeline && embeddingTags.has(sourcePipeline) ? sourcePipeline : "feature-extraction") : "text-generation";
+  // A repo with a vision projector beside its model files is a vision-language model's (llama.cpp -hf fetches both).
+  const vision = params.artifacts.some((a) => a.stage === "mmproj");
+  const pipelineTag = params.modelKind === "embedding" ? (sourcePipeline && embeddingTags.has(sourcePipeline) ? sourcePipeline : "feature-extraction") : vision ? "image-text-to-text" : "text-generation";
   const front: Record<string, unknown> = {};
   if (params.baseModel) {
     front.base_model = params.baseModel;

@@ -110,6 +110,7 @@ function describe(a: Artifact): string {
   if (a.path.endsWith("-quality.svg")) return "chart: size against quality";
   if (a.stage.startsWith("adapter:")) return `LoRA adapter ${a.stage.slice("adapter:".length)} (llama.cpp \`--lora\`)`;
   if (a.stage === "license") return "license or notice";
+  if (a.stage === "mmproj") return `vision projector (${a.ggufType ?? ""}, llama.cpp \`--mmproj\`): \`llama-server -hf\` and \`llama-mtmd-cli -hf\` fetch it with any model file; LM Studio wants it beside the model file`;
   if (a.path.endsWith(".tensor-types.txt")) return "a mix's tensor types (llama-quantize `--tensor-type-file`): rebuild it by hand with them";
   if (a.quant?.mix) return `${a.ggufType ?? ""} GGUF: a mix, each tensor group's type chosen by measured sensitivity for ${a.quant.mix.targetBytes} bytes`;
   return a.ggufType ? `${a.ggufType} GGUF` : a.stage;
@@ -122,8 +123,9 @@ function usage(params: CardSectionsParams, rows: Row[]): string {
   if (rows.length) {
     const embedding = params.modelKind === "embedding";
     out.push(cells(["Type", "llama.cpp", "Ollama"]), cells(["---", "---", "---"]));
+    const vision = params.artifacts.some((a) => a.stage === "mmproj");
     for (const row of rows) {
-      const llama = embedding ? `llama-embedding -hf ${repo}:${row.tag} -p "text"` : `llama-cli -hf ${repo}:${row.tag}`;
+      const llama = embedding ? `llama-embedding -hf ${repo}:${row.tag} -p "text"` : vision ? `llama-mtmd-cli -hf ${repo}:${row.tag} --image photo.png -p "Describe this image."` : `llama-cli -hf ${repo}:${row.tag}`;
       const ollama = embedding ? `ollama pull hf.co/${repo}:${row.tag}` : `ollama run hf.co/${repo}:${row.tag}`;
       out.push(cells([row.tag, `\`${llama}\``, `\`${ollama}\``]));
     }
@@ -131,7 +133,7 @@ function usage(params: CardSectionsParams, rows: Row[]): string {
     const pick = rows.find((r) => r.tag === "Q4_K_M") ?? [...rows].sort((a, b) => a.bytes - b.bytes)[0];
     const server = `llama-server -hf ${repo}:${pick?.tag ?? ""}${embedding ? " --embedding" : ""}`;
     const split = rows.some((r) => r.parts.length > 1) ? " A split file is fetched whole by its tag." : "";
-    out.push("", `An OpenAI-compatible server: \`${server}\`.${split}`);
+    out.push("", `An OpenAI-compatible server: \`${server}\`.${split}${vision ? " It fetches the vision projector too: send images in the chat messages." : ""}`);
     out.push("", `LM Studio: search for \`${repo}\` in Discover (or \`lms get ${params.hubUrl}/${repo}\`) and pick the type.`);
   }
   for (const a of params.artifacts.filter((x) => x.stage.startsWith("adapter:"))) {

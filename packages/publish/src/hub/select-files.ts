@@ -11,14 +11,15 @@ const shardSuffix = /-\d{5}-of-\d{5}(\.gguf)$/;
 /**
  * The run's files that `publish.hf.files` selects. A shard is selected with its set (a pattern may name
  * `Model-Q4_K_M.gguf` for `Model-Q4_K_M-00001-of-00003.gguf`), and license files always travel with the model
- * (the license policy ships them; a published model must not lose them to a filter).
+ * (the license policy ships them; a published model must not lose them to a filter), as does a vision model's
+ * projector (without it the model files are blind).
  */
 export function selectFiles(params: SelectFilesParams): Artifact[] {
   const patterns = params.patterns ?? [];
   if (patterns.length === 0) return [...params.artifacts];
   const regexps = patterns.map(globRegExp);
   return params.artifacts.filter((artifact) => {
-    if (artifact.stage === "license") return true;
+    if (artifact.stage === "license" || artifact.stage === "mmproj") return true;
     const names = [artifact.path, artifact.path.replace(shardSuffix, "$1")];
     return names.some((name) => regexps.some((re) => re.test(name)));
   });

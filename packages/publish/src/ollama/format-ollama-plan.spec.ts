@@ -20,7 +20,7 @@ describe("formatOllamaPlan", () => {
   it("should print each tag's action and Modelfile, then the blobs to upload", () => {
     const q8 = blob("Tiny-Q8_0.gguf", "a", false);
     const f32 = blob("Tiny-F32.gguf", "b", true);
-    const plan: OllamaPlan = { name: "tiny", host: "http://127.0.0.1:11434", folder: "ollama", latest: "q8_0", push: false, insecure: false, tags: [tag("f32", f32, "changed"), tag("q8_0", q8, "new"), { ...tag("q8_0", q8, "new"), ref: "tiny:latest", tag: "latest" }] };
+    const plan: OllamaPlan = { name: "tiny", host: "http://127.0.0.1:11434", folder: "ollama", latest: "q8_0", push: false, insecure: false, warnings: [], tags: [tag("f32", f32, "changed"), tag("q8_0", q8, "new"), { ...tag("q8_0", q8, "new"), ref: "tiny:latest", tag: "latest" }] };
     expect(formatOllamaPlan(plan)).toEqual([
       "Ollama tiny on http://127.0.0.1:11434; latest → q8_0",
       "",
@@ -43,7 +43,7 @@ describe("formatOllamaPlan", () => {
 
   it("should say when only folders are written, and when a split quant is joined first", () => {
     const joined: OllamaPlannedBlob = { name: "Tiny-F16.gguf", from: ["Tiny-F16-00001-of-00002.gguf", "Tiny-F16-00002-of-00002.gguf"], bytes: 2_000_000 };
-    const lines = formatOllamaPlan({ name: "tiny", folder: "ollama", latest: "f16", push: false, insecure: false, tags: [tag("f16", joined)] });
+    const lines = formatOllamaPlan({ name: "tiny", folder: "ollama", latest: "f16", push: false, insecure: false, warnings: [], tags: [tag("f16", joined)] });
     expect(lines[0]).toBe("Ollama tiny (no host: Modelfile folders only); latest → f16");
     expect(lines[2]?.startsWith("tiny:f16  folder only  ollama/f16/Modelfile")).toBe(true);
     expect(lines.at(-1)).toBe("  Tiny-F16.gguf   2.0 MB  sha256 after joining (joined from 2 shards)");

@@ -7,6 +7,7 @@ import type { OllamaPlan, OllamaPlannedBlob } from "./plan-ollama.js";
  */
 export function formatOllamaPlan(plan: OllamaPlan): string[] {
   const lines = [`Ollama ${plan.name}${plan.host ? ` on ${plan.host}` : " (no host: Modelfile folders only)"}; latest → ${plan.latest}${plan.push ? `; push${plan.insecure ? " (insecure)" : ""}` : ""}`];
+  for (const warning of plan.warnings) lines.push(`note: ${warning}`);
   for (const tag of plan.tags) {
     const action = !plan.host ? "folder only" : tag.server === "unchanged" ? "up to date" : tag.server === "changed" ? "re-create" : tag.server === "new" ? "create" : "create (after joining its shards)";
     lines.push("", `${tag.ref}  ${action}  ${tag.folder}/Modelfile${tag.content.templateFrom ? `  (template: ${tag.content.templateFrom})` : ""}`);
@@ -14,7 +15,7 @@ export function formatOllamaPlan(plan: OllamaPlan): string[] {
     for (const line of tag.modelfile.trimEnd().split("\n")) lines.push(`  | ${line}`);
   }
   const blobs = new Map<string, OllamaPlannedBlob>();
-  for (const tag of plan.tags) for (const blob of [tag.model, tag.adapter]) if (blob) blobs.set(blob.name, blob);
+  for (const tag of plan.tags) for (const blob of [tag.model, tag.projector, tag.adapter]) if (blob) blobs.set(blob.name, blob);
   lines.push("", "blobs:");
   const width = Math.max(0, ...[...blobs.values()].map((b) => b.name.length));
   for (const blob of blobs.values()) {

@@ -4,6 +4,8 @@ import type { OllamaParameterValue } from "./parameters.js";
 export interface ModelfileSpec {
   /** `./Tiny-Q4_K_M.gguf`. */
   from: string;
+  /** A vision model's projector: a second FROM (Ollama stores it as its image projector layer). */
+  projector?: string;
   adapter?: string;
   template?: string;
   system?: string;
@@ -30,6 +32,7 @@ export class ModelfileValueError extends Error {
  */
 export function formatModelfile(spec: ModelfileSpec): string {
   const lines = ["# Made by gguf-pipeline. `ollama create NAME -f Modelfile` works from any folder: paths are relative to this file.", `FROM ${modelfileValue("FROM", spec.from, "bare")}`];
+  if (spec.projector) lines.push(`FROM ${modelfileValue("FROM", spec.projector, "bare")}`);
   if (spec.adapter) lines.push(`ADAPTER ${modelfileValue("ADAPTER", spec.adapter, "bare")}`);
   if (spec.template !== undefined) lines.push(`TEMPLATE ${modelfileValue("TEMPLATE", spec.template, "block")}`);
   if (spec.system !== undefined) lines.push(`SYSTEM ${modelfileValue("SYSTEM", spec.system, "block")}`);

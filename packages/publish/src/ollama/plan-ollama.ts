@@ -8,6 +8,7 @@ import { findMergedShards } from "./merge-shards.js";
 import { modelContent, readSharedContent } from "./model-content.js";
 import type { OllamaModelContent } from "./model-content.js";
 import { ollamaModelRef } from "./name.js";
+import { ollamaProjector } from "./ollama-projector.js";
 import { blobPresent, showModel } from "./server.js";
 import { checkOllamaSettings } from "./settings.js";
 import { sameAsShown } from "./show.js";
@@ -52,6 +53,8 @@ export interface OllamaPlannedTag {
   kind: OllamaTagSource["kind"];
   model: OllamaPlannedBlob;
   adapter?: OllamaPlannedBlob;
+  /** A vision model's projector, where Ollama's runner takes it (ollamaProjector). */
+  projector?: OllamaPlannedBlob;
   content: OllamaModelContent;
   modelfile: string;
   /** On the server: missing, different, or already exactly this (undefined without a host, or for a split quant not yet joined). */
@@ -67,6 +70,8 @@ export interface OllamaPlan {
   tags: OllamaPlannedTag[];
   push: boolean;
   insecure: boolean;
+  /** Said once before any work: a projector Ollama cannot run, left out of every tag. */
+  warnings: string[];
 }
 
 const root = "ollama";
@@ -86,18 +91,27 @@ export async function planOllama(params: PlanOllamaParams): Promise<OllamaPlan> 
   }
   const shared = await readSharedContent({ settings, recipeDir: params.recipeDir, outDir, report: params.report });
   const adapter = chosen.adapter ? blobOf(outDir, [chosen.adapter]) : undefined;
+  const warnings: string[] = [];
+  let projector: OllamaPlannedBlob | undefined;
+  if (chosen.projector) {
+    await fileInside({ dir: outDir, path: chosen.projector.path, hint: "only the run's own files are published: run the pipeline again" });
+    const support = await ollamaProjector({ file: join(outDir, chosen.projector.path), label: chosen.projector.path });
+    if (support.ok) projector = blobOf(outDir, [chosen.projector]);
+    else warnings.push(support.why);
+  }
   const tags: OllamaPlannedTag[] = [];
   for (const source of chosen.tags) {
     const first = source.files[0];
     if (!first) continue;
     const model = source.files.length > 1 ? await joinedBlob(outDir, source.files) : blobOf(outDir, source.files);
     const content = await modelContent({ file: join(outDir, first.path), label: first.path, kind: source.kind, shared });
-    const modelfile = modelfileFor(first.path, { from: `./${model.name}`, ...(adapter ? { adapter: `./${adapter.name}` } : {}), ...content });
-    tags.push({ ref: ollamaModelRef(settings.name, source.tag), tag: source.tag, folder: `${root}/${source.tag}`, file: first.path, kind: source.kind, model, ...(adapter ? { adapter } : {}), content, modelfile });
+    const sees = projector && source.kind === "text-generation" ? projector : undefined;
+    const modelfile = modelfileFor(first.path, { from: `./${model.name}`, ...(sees ? { projector: `./${sees.name}` } : {}), ...(adapter ? { adapter: `./${adapter.name}` } : {}), ...content });
+    tags.push({ ref: ollamaModelRef(settings.name, source.tag), tag: source.tag, folder: `${root}/${source.tag}`, file: first.path, kind: source.kind, model, ...(adapter ? { adapter } : {}), ...(sees ? { projector: sees } : {}), content, modelfile });
   }
   const target = tags.find((t) => t.tag === chosen.latest);
   if (target) tags.push({ ...target, ref: ollamaModelRef(settings.name, "latest"), tag: "latest" });
-  const plan: OllamaPlan = { name: settings.name, ...(params.host ? { host: params.host } : {}), folder: root, latest: chosen.latest, tags, push: settings.push ?? false, insecure: settings.insecure ?? false };
+  const plan: OllamaPlan = { name: settings.name, ...(params.host ? { host: params.host } : {}), folder: root, latest: chosen.latest, tags, push: settings.push ?? false, insecure: settings.insecure ?? false, warnings };
   if (params.host) await readServerState(plan, { host: params.host, fetch: params.fetch ?? globalThis.fetch, ...(params.signal ? { signal: params.signal } : {}) });
   return plan;
 }
@@ -108,7 +122,7 @@ export function createRequestOf(tag: OllamaPlannedTag): OllamaCreateRequest {
   const digest = (b: OllamaPlannedBlob) => b.digest ?? "";
   return {
     model: tag.ref,
-    files: { [tag.model.name]: digest(tag.model) },
+    files: { [tag.model.name]: digest(tag.model), ...(tag.projector ? { [tag.projector.name]: digest(tag.projector) } : {}) },
     ...(tag.adapter ? { adapters: { [tag.adapter.name]: digest(tag.adapter) } } : {}),
     ...(content.template !== undefined ? { template: content.template } : {}),
     ...(content.system !== undefined ? { system: content.system } : {}),
@@ -126,7 +140,7 @@ export async function readServerState(plan: OllamaPlan, conn: OllamaConnection):
     const shown = await showModel(conn, tag.ref);
     tag.server = !shown ? "new" : sameAsShown(shown, createRequestOf(tag)) ? "unchanged" : "changed";
     if (tag.server === "unchanged") continue;
-    for (const blob of [tag.model, tag.adapter]) {
+    for (const blob of [tag.model, tag.adapter, tag.projector]) {
       if (!blob?.digest) continue;
       const present = asked.get(blob.digest) ?? (await blobPresent(conn, blob.digest));
       asked.set(blob.digest, present);

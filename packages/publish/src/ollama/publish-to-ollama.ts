@@ -36,7 +36,7 @@ export async function* publishToOllama(params: PublishToOllamaParams): AsyncGene
   yield { type: "start", stage, title: `${params.dryRun ? "Plan the publish" : "Publish"} to Ollama: ${params.settings.name}${where}` };
   const plan = await planOllama(params);
   yield { type: "progress", stage, message: `${plan.tags.length} tag(s): ${plan.tags.map((t) => t.tag).join(", ")} (latest → ${plan.latest})` };
-  for (const warning of new Set(plan.tags.flatMap((t) => t.content.warnings ?? []))) yield { type: "log", stage, level: "warn", message: warning };
+  for (const warning of new Set([...plan.warnings, ...plan.tags.flatMap((t) => t.content.warnings ?? [])])) yield { type: "log", stage, level: "warn", message: warning };
   const publication = publicationOf(plan);
   if (params.dryRun) {
     yield { type: "done", stage, title: `${plan.name}: ${plan.tags.length} tag(s) planned, nothing written`, seconds: (Date.now() - started) / 1000, cached: false };
@@ -56,7 +56,7 @@ export async function* publishToOllama(params: PublishToOllamaParams): AsyncGene
     for (const [i, tag] of plan.tags.entries()) {
       const entry = publication.tags[i];
       if (tag.server === "unchanged" || !entry) continue;
-      for (const blob of [tag.model, tag.adapter]) {
+      for (const blob of [tag.model, tag.adapter, tag.projector]) {
         if (!blob || blob.present !== false || sent.has(blob.digest ?? "")) continue;
         yield* uploadBlob(conn, { path: blob.path ?? "", label: blob.name, digest: blob.digest ?? "", bytes: blob.bytes });
         blob.present = true;
@@ -93,7 +93,7 @@ async function* writeFolders(outDir: string, plan: OllamaPlan): AsyncGenerator<S
   for (const tag of plan.tags) {
     if (written.has(tag.folder)) continue;
     written.add(tag.folder);
-    const files = [tag.model, tag.adapter].filter((b): b is OllamaPlannedBlob => !!b).map((b) => ({ name: b.name, from: b.path ?? "" }));
+    const files = [tag.model, tag.projector, tag.adapter].filter((b): b is OllamaPlannedBlob => !!b).map((b) => ({ name: b.name, from: b.path ?? "" }));
     const out = await writeOllamaFolder({ folder: join(outDir, tag.folder), modelfile: tag.modelfile, files }).catch((error: unknown) => {
       throw new PublishError({ message: `cannot write ${tag.folder} (${(error as Error).message})`, exitCode: 1, file: tag.folder, hint: "check the output folder's permissions and free space", cause: error });
     });
@@ -117,7 +117,7 @@ async function* writeFolders(outDir: string, plan: OllamaPlan): AsyncGenerator<S
 /** Every file a Modelfile names is where the report says, at its size (its sha256 is the report's, not re-read). */
 async function checkLocalFiles(plan: OllamaPlan): Promise<void> {
   const seen = new Set<string>();
-  for (const blob of plan.tags.flatMap((t) => [t.model, t.adapter])) {
+  for (const blob of plan.tags.flatMap((t) => [t.model, t.adapter, t.projector])) {
     if (!blob?.path || seen.has(blob.path)) continue;
     seen.add(blob.path);
     const size = await stat(blob.path).then(

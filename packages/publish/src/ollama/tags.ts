@@ -24,6 +24,8 @@ export interface OllamaTagsOutput {
   latest: string;
   /** The GGUF adapter every tag applies, when the run shipped one unmerged. */
   adapter?: Artifact;
+  /** A vision model's projector (mmproj-*.gguf), a second FROM of every chat tag. */
+  projector?: Artifact;
 }
 
 /**
@@ -58,7 +60,8 @@ export function ollamaTags(params: { report: RunReport; settings: OllamaSettings
     throw new PublishError({ message: `the run ships ${adapters.length} unmerged adapters and Ollama applies one per model`, exitCode: 2, hint: 'set "merge": true to publish the merged model, or publish one adapter per recipe' });
   }
   const adapter = adapters[0];
-  return { tags, latest, ...(adapter ? { adapter } : {}) };
+  const projector = artifacts.find((a) => a.stage === "mmproj");
+  return { tags, latest, ...(adapter ? { adapter } : {}), ...(projector ? { projector } : {}) };
 }
 
 function select(made: OllamaTagSource[], wanted: string[] | undefined): OllamaTagSource[] {

@@ -6,6 +6,7 @@ import { HubError } from "../hub-error.js";
 import type { CommitRecord, Repo } from "../repo-store.js";
 import { mediaTypes } from "./media-types.js";
 import { pickGguf } from "./pick-gguf.js";
+import { pickProjector } from "./pick-projector.js";
 import { readGgufChat } from "./read-gguf-chat.js";
 import type { GgufChatInfo } from "./read-gguf-chat.js";
 
@@ -43,9 +44,9 @@ function converted(info: GgufChatInfo): { template: string; params: Record<strin
 
 /**
  * The manifest the Hub answers for `ollama pull hf.co/{repo}:{tag}` at `commit`: the GGUF the tag picks (its blob is
- * its LFS sha256), then the repo-root `system`, `template` (else the GGUF's chat template converted by
- * @huggingface/ollama-utils), `params` (else the conversion's stop words) and LICENSE as layers, and a config naming
- * them all. The made-up blobs are held in memory for the blob endpoint.
+ * its LFS sha256) and the mmproj GGUF that goes with it (`pickProjector`), then the repo-root `system`, `template`
+ * (else the GGUF's chat template converted by @huggingface/ollama-utils), `params` (else the conversion's stop words)
+ * and LICENSE as layers, and a config naming them all. The made-up blobs are held in memory for the blob endpoint.
  */
 export async function buildOllamaManifest(params: { hub: HubContext; repo: Repo; commit: CommitRecord; tag: string }): Promise<OllamaManifest> {
   const { hub, commit } = params;
@@ -60,8 +61,12 @@ export async function buildOllamaManifest(params: { hub: HubContext; repo: Repo;
   const fallback = template && paramsFile ? undefined : converted(info);
   const fallbackParams = fallback && Object.keys(fallback.params).length > 0 ? Buffer.from(JSON.stringify(fallback.params)) : undefined;
   const layer = (mediaType: string, content: Buffer | undefined): Layer[] => (content ? [{ digest: `sha256:${hub.ollama.put(name, content)}`, mediaType, size: content.length }] : []);
+  const projectorPath = pickProjector({ paths: Object.keys(commit.files), model: picked.path });
+  const projector = projectorPath ? commit.files[projectorPath] : undefined;
   const layers: Layer[] = [
     { digest: `sha256:${gguf.sha256}`, mediaType: mediaTypes.model, size: gguf.size },
+    // The repo's vision projector, as its stored LFS object (served by the blob route like the GGUF).
+    ...(projector ? [{ digest: `sha256:${projector.sha256}`, mediaType: mediaTypes.projector, size: projector.size }] : []),
     ...layer(mediaTypes.system, system),
     ...layer(mediaTypes.template, template ?? (fallback ? Buffer.from(fallback.template) : undefined)),
     ...layer(mediaTypes.params, paramsFile ?? fallbackParams),

@@ -1,5 +1,6 @@
 import { GGMLFileQuantizationType, findNearestQuantType, parseGGUFQuantLabel, parseGgufShardFilename } from "@huggingface/gguf";
 import { HubError } from "../hub-error.js";
+import { isProjectorPath } from "./is-projector-path.js";
 
 /** The GGUF a tag names, and the quant label it goes by (undefined for a file whose name has none). */
 export interface PickedGguf {
@@ -35,7 +36,7 @@ function quantType(label: string | undefined): GGMLFileQuantizationType | undefi
  */
 export function pickGguf(params: { paths: string[]; tag: string }): PickedGguf {
   const ggufs = params.paths
-    .filter((path) => path.toLowerCase().endsWith(".gguf") && !/mmproj|imatrix/i.test(path.split("/").pop() ?? path))
+    .filter((path) => path.toLowerCase().endsWith(".gguf") && !isProjectorPath(path) && !/imatrix/i.test(path.split("/").pop() ?? path))
     .sort()
     .map((path) => ({ path, label: parseGGUFQuantLabel(path), shard: parseGgufShardFilename(path) !== null }));
   if (ggufs.length === 0) throw refuse(NOT_GGUF);

@@ -1,0 +1,57 @@
+import { join } from "node:path";
+import { findCachedArtifact, formatBytes, hashFile } from "@gguf-pipeline/core";
+import { convertCacheKey, convertModel, converterIdentity } from "@gguf-pipeline/convert";
+import type { PreparedRecipe } from "../prepare-recipe.js";
+import { signalOf, type RunStep } from "./run-context.js";
+
+const stage = "mmproj";
+
+/** The projector's type: the recipe's, else F16 (what llama.cpp's own releases of vision models ship). */
+export function mmprojOuttype(prepared: PreparedRecipe): "f32" | "f16" | "bf16" | "q8_0" {
+  const mmproj = prepared.loaded.recipe.mmproj;
+  return (mmproj === false ? undefined : mmproj?.outtype) ?? "f16";
+}
+
+/** Whether the run makes a projector: a vision-language model the converter exports one for, unless the recipe says no. */
+export function makesMmproj(prepared: PreparedRecipe): boolean {
+  return Boolean(prepared.source.vision) && prepared.loaded.recipe.mmproj !== false;
+}
+
+/**
+ * A vision-language model's projector, with llama.cpp's convert_hf_to_gguf.py --mmproj: `mmproj-<name>-<TYPE>.gguf`,
+ * once (never quantized with the ladder: llama-quantize does not take projectors), stamped like the text model
+ * (metadata, license) and cached like it. The adapters are merged into the text model only.
+ */
+export const mmprojStep: RunStep = {
+  stage,
+  part: "convert",
+  title: ({ prepared }) => `Projector of ${prepared.loaded.name} → GGUF (${mmprojOuttype(prepared)})`,
+  applies: (prepared) => makesMmproj(prepared),
+  run: async function* (ctx) {
+    const { prepared } = ctx;
+    if (!ctx.toolchain) throw new Error("the toolchain step did not run");
+    const out = yield* convertModel({ source: prepared.source, outDir: prepared.loaded.outDir, name: prepared.loaded.name, outtype: mmprojOuttype(prepared), metadata: prepared.metadata, toolchain: ctx.toolchain, mmproj: true, force: ctx.options.force, ...signalOf(ctx) });
+    ctx.mmproj = out.artifact;
+    ctx.artifacts.push(out.artifact);
+    return { cached: out.cached };
+  },
+  plan: async (ctx) => {
+    const { prepared, toolchain } = ctx;
+    const { loaded, source } = prepared;
+    const inputs = [];
+    for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
+    const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
+    const outtype = mmprojOuttype(prepared);
+    const cacheKey = convertCacheKey({ converter, outtype, name: loaded.name, inputs, metadata: prepared.metadata, mmproj: true });
+    const found = ctx.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
+    if (found) {
+      ctx.mmproj = found;
+      ctx.artifacts.push(found);
+    } else ctx.known = false;
+    // The vision tower's weights, at the projector's type (2 bytes a weight at f16).
+    const vision = Object.entries(source.shapes).filter(([name]) => /vision|visual|multi_modal_projector|connector|mm_projector/.test(name));
+    const weights = vision.reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+    const bytes = weights * ({ f32: 4, f16: 2, bf16: 2, q8_0: 34 / 32 } as const)[outtype];
+    return [{ stage, what: `${source.dir} → mmproj-${loaded.name}-${outtype.toUpperCase()}.gguf, the ${source.vision?.architecture ?? ""} projector (~${formatBytes(bytes)})`, cached: Boolean(found), bytes: found ? 0 : bytes }];
+  },
+};

@@ -1,0 +1,57 @@
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { IllegalInstructionError, runToolToEnd, ToolError } from "@gguf-pipeline/core";
+
+/** The picture every vision model is shown (64×64: sky, grass, a red square, a sun), shipped with this package. */
+export const smokeImage = fileURLToPath(new URL("../assets/smoke-image.png", import.meta.url));
+
+export interface ImageSmokeTestParams {
+  /** The text model. */
+  file: string;
+  /** Its projector (mmproj-*.gguf). */
+  projector: string;
+  /** llama.cpp's llama-mtmd-cli. */
+  mtmdTool: string;
+  image?: string;
+  prompt: string;
+  tokens: number;
+  signal?: AbortSignal;
+}
+
+export interface ImageSmokeTestOutput {
+  ok: boolean;
+  fact: string;
+  text: string;
+}
+
+/**
+ * The text model and its projector loaded together by llama-mtmd-cli, shown the image through the model's own chat
+ * template (the image marker before the prompt, as llama.cpp's tools do), and `tokens` tokens generated greedily.
+ * Fails when the projector does not load or does not fit the text model, the image cannot be encoded, or nothing is
+ * generated.
+ */
+export async function imageSmokeTest(params: ImageSmokeTestParams): Promise<ImageSmokeTestOutput> {
+  try {
+    const out = await runToolToEnd({
+      tool: "llama-mtmd-cli",
+      command: params.mtmdTool,
+      args: ["-m", params.file, "--mmproj", params.projector, "--image", params.image ?? smokeImage, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "-c", "4096", "--no-warmup", "-t", String(availableParallelism())],
+      file: params.file,
+      tailLines: 400,
+      ...(params.signal ? { signal: params.signal } : {}),
+    });
+    const log = out.lines.join("\n");
+    const encoded = /image slice encoded in \d+ ms|encoding image slice|image decoded/.test(log);
+    const text = out.stdout.trim();
+    const runs = Number(/eval time =.*\/\s*(\d+) runs/.exec(log)?.[1] ?? 0);
+    if (!text && runs === 0) return { ok: false, fact: "the image was read but no tokens were generated", text };
+    return { ok: true, fact: `${runs || "some"} tokens after the image${encoded ? " (encoded by the projector)" : ""}: ${JSON.stringify(text.slice(0, 60))}`, text };
+  } catch (error) {
+    if (error instanceof ToolError && !(error instanceof IllegalInstructionError)) {
+      const lines = error.stderrTail.split("\n");
+      const cause = [/mismatch/i, /error/i, /failed/i, /exception/i].map((re) => lines.find((l) => re.test(l))).find(Boolean) ?? error.message;
+      return { ok: false, fact: `llama-mtmd-cli failed: ${cause.replace(/^[\d.]+ [A-Z] /, "").trim().slice(0, 200)}`, text: "" };
+    }
+    throw error;
+  }
+}
