@@ -26,6 +26,7 @@ export function formatWhere(params: FormatWhereParams): string[] {
   const lines = [`made in ${out}/:`];
   const row = (what: string, text: string) => lines.push(`  ${what.padEnd(8)} ${text}`);
   if (models.length > 0) row("models", models.map((a) => a.path).join(", "));
+  for (const a of of((s) => s === "mmproj")) row("vision", `${a.path} (the projector: llama-mtmd-cli -m MODEL --mmproj ${a.path} --image …)`);
   const adapters = of((s) => s === "adapter");
   if (adapters.length > 0) row("adapters", adapters.map((a) => a.path).join(", "));
   for (const a of of((s) => s === "imatrix")) row("imatrix", a.path);

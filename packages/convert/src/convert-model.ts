@@ -103,7 +103,8 @@ export async function* convertModel(params: ConvertModelParams): AsyncGenerator<
   if (overrideFile && params.metadata) await writeFile(overrideFile, JSON.stringify(metadataOverride(params.metadata)));
   // The license goes in through the card the converter reads, so its output needs no second pass (shadow-source.ts).
   const license = params.metadata?.license;
-  const input = license ? await shadowSource({ dir: source.dir, under: stateDir, license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } }) : undefined;
+  // So does a config.json the converter cannot read as it is (source.configPatch).
+  const input = license || source.configPatch ? await shadowSource({ dir: source.dir, under: stateDir, ...(license ? { license: { id: license, ...(params.metadata?.licenseName ? { name: params.metadata.licenseName } : {}), ...(params.metadata?.licenseLink ? { link: params.metadata.licenseLink } : {}) } } : {}), ...(source.configPatch ? { config: source.configPatch } : {}) }) : undefined;
   let renamed = false;
   // gguf-py writes front to back: the output is hashed as it is written, not read once more after the converter exits.
   const following = hashGrowingFile({ file: partial });

@@ -25,6 +25,12 @@ export interface SourceModel {
    */
   vision?: { architecture: string };
   config: Record<string, unknown>;
+  /**
+   * Keys the converter needs in config.json that the source lacks, given to it through a folder of links: a
+   * vision-language model saved by transformers 4.57 (Qwen2-VL) names its class only in text_config, and the
+   * converter's projector export finds no architecture.
+   */
+  configPatch?: Record<string, unknown>;
   /** The safetensors files, in shard order. */
   weightFiles: string[];
   /** Every top-level file the converter may read (config, tokenizer, weights, model card): the cache key covers them. */
@@ -88,7 +94,9 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     throw new SourceModelError({ file: configPath, message: `config.json is not valid JSON (${oneLine(error)})`, hint: "restore config.json from the original model", cause: error });
   }
   const architectures = config.architectures;
-  const architecture = Array.isArray(architectures) && typeof architectures[0] === "string" ? architectures[0] : undefined;
+  const nested = isObject(config.text_config) && isObject(config.vision_config) && Array.isArray(config.text_config.architectures) && typeof config.text_config.architectures[0] === "string" ? config.text_config.architectures[0] : undefined;
+  const architecture = Array.isArray(architectures) && typeof architectures[0] === "string" ? architectures[0] : nested;
+  const configPatch = architecture === nested && nested ? { architectures: [nested] } : undefined;
   if (!architecture) {
     throw new SourceModelError({ file: configPath, message: 'config.json has no "architectures" entry', hint: 'add the model class, e.g. "architectures": ["LlamaForCausalLM"]' });
   }
@@ -123,7 +131,7 @@ export async function inspectSource(params: InspectSourceParams): Promise<Source
     for (const [name, t] of Object.entries(header.tensors)) shapes[name] = t.shape;
   }
   checkLayerCount({ configPath, config, names: Object.keys(shapes) });
-  return { dir, shapes, architecture, ...(vision ? { vision } : {}), config, weightFiles, files, tensorCount, parameterCount, tensorBytes };
+  return { dir, shapes, architecture, ...(vision ? { vision } : {}), config, ...(configPatch ? { configPatch } : {}), weightFiles, files, tensorCount, parameterCount, tensorBytes };
 }
 
 /**

@@ -7,7 +7,9 @@ export interface ShadowSourceParams {
   /** The source model folder. */
   dir: string;
   /** What the converter must write as general.license, general.license.name and general.license.link. */
-  license: { id: string; name?: string; link?: string };
+  license?: { id: string; name?: string; link?: string };
+  /** Keys config.json must have that the source's lacks (a Qwen2-VL saved by transformers 4.57: its architectures). */
+  config?: Record<string, unknown>;
   /**
    * Where to make the folder: the output folder's state folder, where a run killed outright leaves it under a name
    * with its pid (`source-….<pid>.tmp`) that the folder's next holder removes (removeOrphanPartials).
@@ -16,7 +18,7 @@ export interface ShadowSourceParams {
 }
 
 export interface ShadowSourceOutput {
-  /** A folder with the source's name whose entries link to the source's, and whose README.md says the license. */
+  /** A folder with the source's name whose entries link to the source's; its README.md says the license, its config.json has the keys. */
   dir: string;
   remove(): Promise<void>;
 }
@@ -37,12 +39,18 @@ export async function shadowSource(params: ShadowSourceParams): Promise<ShadowSo
   try {
     await mkdir(dir, { recursive: true });
     for (const entry of await readdir(params.dir)) {
-      if (entry === "README.md") continue;
+      if ((entry === "README.md" && params.license) || (entry === "config.json" && params.config)) continue;
       // Links to the real files (a Hub cache snapshot is itself links into its blob store).
       await symlink(await realpath(join(params.dir, entry)), join(dir, entry));
     }
-    const card = await readFile(join(params.dir, "README.md"), "utf8").catch(() => "");
-    await writeFile(join(dir, "README.md"), withLicense(card, params.license));
+    if (params.license) {
+      const card = await readFile(join(params.dir, "README.md"), "utf8").catch(() => "");
+      await writeFile(join(dir, "README.md"), withLicense(card, params.license));
+    }
+    if (params.config) {
+      const config = JSON.parse(await readFile(join(params.dir, "config.json"), "utf8")) as Record<string, unknown>;
+      await writeFile(join(dir, "config.json"), `${JSON.stringify({ ...params.config, ...config, ...params.config }, null, 2)}\n`);
+    }
   } catch (error) {
     await rm(root, { recursive: true, force: true });
     throw error;
@@ -51,7 +59,7 @@ export async function shadowSource(params: ShadowSourceParams): Promise<ShadowSo
 }
 
 /** The card with its front matter's license, license_name and license_link set to the verdict (absent ones removed). */
-export function withLicense(card: string, license: ShadowSourceParams["license"]): string {
+export function withLicense(card: string, license: NonNullable<ShadowSourceParams["license"]>): string {
   const match = frontMatter.exec(card);
   const doc = parseDocument(match?.[1] ?? "");
   const data = doc.toJS() as unknown;

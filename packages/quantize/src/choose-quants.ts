@@ -23,6 +23,8 @@ export interface ChooseQuantsParams {
   /** For maxKld: the evaluation text, context and chunks (the recipe's evaluate settings). */
   evaluation: { text: string; ctx: number; chunks?: number; precision?: number };
   toolchain: Toolchain;
+  /** Memory the model needs beside its own file at any type: a vision model's projector, loaded with it. */
+  besideBytes?: number;
   force?: boolean;
   signal?: AbortSignal;
 }
@@ -78,6 +80,7 @@ export async function* chooseQuants(params: ChooseQuantsParams): AsyncGenerator<
     reserve,
     candidates,
     maxKld: spec.maxKld ?? null,
+    ...(params.besideBytes ? { besideBytes: params.besideBytes } : {}),
     quants: candidates.map((type) => keyOf(type).key),
     evaluation: spec.maxKld === undefined ? null : { text: (await hashFile({ file: params.evaluation.text })).sha256, ctx: params.evaluation.ctx, chunks: params.evaluation.chunks ?? null, precision: params.evaluation.precision ?? null },
   });
@@ -119,12 +122,12 @@ export async function* chooseQuants(params: ChooseQuantsParams): AsyncGenerator<
     if (!artifact) throw new Error(`candidate ${type} made no file`);
     const header = await readGguf({ file: join(work, artifact.path) });
     const shape = modelShape({ metadata: header.metadata, weightsBytes: header.bytes - header.tensorDataOffset, embeddingModel });
-    const entry = { artifact, needBytes: shape ? estimateMemory({ shape, ctx }).totalBytes : header.bytes, cached: out.cached };
+    const entry = { artifact, needBytes: (shape ? estimateMemory({ shape, ctx }).totalBytes : header.bytes) + (params.besideBytes ?? 0), cached: out.cached };
     made.set(type, entry);
     return entry;
   };
   const choices: QuantChoiceRecord[] = [];
-  for (const budget of spec.fit) choices.push({ ...(yield* chooseForBudget({ budget, ctx, margin, reserve, candidates, reference, embeddingModel, make })), key });
+  for (const budget of spec.fit) choices.push({ ...(yield* chooseForBudget({ budget, ctx, margin, reserve, candidates, reference, embeddingModel, make, besideBytes: params.besideBytes ?? 0 })), key });
   if (spec.maxKld !== undefined) choices.push({ ...(yield* chooseForKld({ params, maxKld: spec.maxKld, ctx, candidates, work, make })), key });
   const chosen = [...new Set(choices.map((c) => c.type))];
   const artifacts: Artifact[] = [];
@@ -142,14 +145,14 @@ function describe(choices: QuantChoiceRecord[]): string {
   return choices.map((c) => `${c.type} for ${c.budget ?? `KLD ≤ ${c.maxKld}`}`).join(", ");
 }
 
-async function* chooseForBudget(c: { budget: string; ctx: number; margin: number; reserve: number; candidates: string[]; reference: Awaited<ReturnType<typeof readGguf>>; embeddingModel: boolean; make: Make }): AsyncGenerator<StageEvent, QuantChoiceRecord> {
+async function* chooseForBudget(c: { budget: string; ctx: number; margin: number; reserve: number; candidates: string[]; reference: Awaited<ReturnType<typeof readGguf>>; embeddingModel: boolean; make: Make; besideBytes: number }): AsyncGenerator<StageEvent, QuantChoiceRecord> {
   const bytes = parseBudget(c.budget) ?? 0;
   const allowedBytes = Math.floor(bytes * (1 - c.margin) - c.reserve);
   const passedOver: string[] = [];
   for (const type of c.candidates) {
     // A candidate far over the budget by its nominal size is not worth making to find out.
     const shape = modelShape({ metadata: c.reference.metadata, weightsBytes: nominalQuantBytes({ type, parameters: c.reference.parameterCount }), embeddingModel: c.embeddingModel });
-    const guess = shape ? estimateMemory({ shape, ctx: c.ctx }).totalBytes : 0;
+    const guess = (shape ? estimateMemory({ shape, ctx: c.ctx }).totalBytes : 0) + c.besideBytes;
     if (guess > allowedBytes * 1.25) {
       passedOver.push(`${type}: about ${mib(guess)} by its nominal size, over ${mib(allowedBytes)}`);
       continue;

@@ -48,7 +48,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 9;
+const checksVersion = 10;
 // What a vision model is asked about the smoke test's image.
 const imagePrompt = "Describe this image.";
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.

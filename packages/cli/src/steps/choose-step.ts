@@ -28,6 +28,8 @@ export const chooseStep: RunStep = {
       ...(split ? { split } : {}),
       evaluation: { text: evaluationText(loaded), ctx: ev?.ctx ?? 512, ...(ev?.chunks ? { chunks: ev.chunks } : {}), ...(ev?.precision !== undefined ? { precision: ev.precision } : {}) },
       toolchain,
+      // A vision model's projector is loaded beside whichever file is chosen.
+      ...(ctx.mmproj ? { besideBytes: ctx.mmproj.bytes } : {}),
       force: ctx.options.force,
       ...signalOf(ctx),
     });

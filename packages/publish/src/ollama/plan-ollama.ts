@@ -97,7 +97,7 @@ export async function planOllama(params: PlanOllamaParams): Promise<OllamaPlan> 
     await fileInside({ dir: outDir, path: chosen.projector.path, hint: "only the run's own files are published: run the pipeline again" });
     const support = await ollamaProjector({ file: join(outDir, chosen.projector.path), label: chosen.projector.path });
     if (support.ok) projector = blobOf(outDir, [chosen.projector]);
-    else warnings.push(support.why);
+    warnings.push(support.why);
   }
   const tags: OllamaPlannedTag[] = [];
   for (const source of chosen.tags) {
