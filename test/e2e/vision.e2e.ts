@@ -64,6 +64,7 @@ for (const family of visionFamilies) {
         expect(checks(model)["image smoke test"], model).toMatchObject({ ok: true, fact: expect.stringMatching(/the image encoded by the projector/) as unknown });
         // Its memory counts the projector llama.cpp loads beside it.
         expect(report.validation?.files[model]?.memory?.[0]?.projectorBytes).toBe(projector?.bytes);
+        expect(report.validation?.files[model]?.memory?.[0]?.imageComputeBytes).toBeGreaterThan(0);
       }
       expect(run.all).toMatch(new RegExp(`vision\\s+mmproj-${name}-F32\\.gguf \\(the projector`));
     });

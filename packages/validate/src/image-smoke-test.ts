@@ -22,6 +22,8 @@ export interface ImageSmokeTestOutput {
   ok: boolean;
   fact: string;
   text: string;
+  /** The image encoder's compute buffer, as libmtmd logs it when it loads the projector. */
+  computeBytes?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function imageSmokeTest(params: ImageSmokeTestParams): Promise<Imag
     const out = await runToolToEnd({
       tool: "llama-mtmd-cli",
       command: params.mtmdTool,
-      args: ["-m", params.file, "--mmproj", params.projector, "--jinja", "--image", params.image ?? smokeImage, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "-c", "4096", "--no-warmup", "-t", String(availableParallelism())],
+      args: ["-m", params.file, "--mmproj", params.projector, "--jinja", "--image", params.image ?? smokeImage, "-p", params.prompt, "-n", String(params.tokens), "--temp", "0", "-c", "4096", "-t", String(availableParallelism()), "-lv", "4"],
       file: params.file,
       tailLines: 400,
       ...(params.signal ? { signal: params.signal } : {}),
@@ -44,9 +46,13 @@ export async function imageSmokeTest(params: ImageSmokeTestParams): Promise<Imag
     // libmtmd logs each batch of image embeddings it encodes ("mtmd batch encoding done in … ms").
     const encoded = /mtmd batch encoding done|image slice encoded/.test(log);
     const text = out.stdout.trim();
+    // With its warm-up (and debug logs), libmtmd reserves the image encoder's graph and says what it took:
+    // "reserve_compute_meta:        CPU compute buffer size =     0.02 MiB", one line per backend.
+    const mib = [...log.matchAll(/(?:reserve|alloc)_compute_meta:\s+\S+ compute buffer size =\s+([\d.]+) MiB/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const computeBytes = mib > 0 ? Math.round(mib * 2 ** 20) : undefined;
     if (!encoded) return { ok: false, fact: "the projector encoded no image", text };
     if (!text) return { ok: false, fact: "the image was encoded but no tokens were generated", text };
-    return { ok: true, fact: `the image encoded by the projector, then ${JSON.stringify(text.slice(0, 60))}`, text };
+    return { ok: true, fact: `the image encoded by the projector, then ${JSON.stringify(text.slice(0, 60))}`, text, ...(computeBytes ? { computeBytes } : {}) };
   } catch (error) {
     if (error instanceof ToolError && !(error instanceof IllegalInstructionError)) {
       const lines = error.stderrTail.split("\n");

@@ -48,7 +48,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 10;
+const checksVersion = 12;
 // What a vision model is asked about the smoke test's image.
 const imagePrompt = "Describe this image.";
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
@@ -74,6 +74,7 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
   let expected: Promise<SourceTokens> | undefined;
   const expectedTokens = () => (expected ??= sourceTokensOf(params));
   let cachedAll = true;
+  let imageComputeBytes = 0;
   const files: Record<string, FileValidation> = {};
   const used: string[] = [];
   for (const { artifact, isModel, smoked, key } of planned.files) {
@@ -87,6 +88,7 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
       await memo.write(key, entry);
     }
     if (artifact.path === reference.path) referenceVectors = entry.vectors;
+    imageComputeBytes ||= entry.imageComputeBytes ?? 0;
     const ok = entry.checks.every((c) => c.ok);
     files[artifact.path] = { ok, checks: entry.checks, ...(entry.kind ? { kind: entry.kind } : {}), ...(entry.memory ? { memory: entry.memory } : {}) };
     const failed = entry.checks.filter((c) => !c.ok);
@@ -94,6 +96,8 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
     else yield { type: "progress", stage, message: `${artifact.path}: ${entry.checks.length} checks pass${remembered ? " (unchanged since they last passed)" : ""}` };
   }
   await memo.keepOnly(used);
+  // A vision model's memory also counts its image encoder's compute buffer, measured once with the reference.
+  if (imageComputeBytes) for (const f of Object.values(files)) if (f.memory?.[0]?.projectorBytes) f.memory = f.memory.map((m) => ({ ...m, estimatedBytes: m.estimatedBytes + imageComputeBytes, ...(m.projectedBytes ? { projectedBytes: m.projectedBytes + imageComputeBytes } : {}), imageComputeBytes }));
   // The source's chat renderings go into the report for the Ollama publish (remembered in the cache: no Python again).
   const textModel = Object.values(files).some((f) => f.kind === "text-generation");
   const chat = params.source && textModel ? await expectedTokens().then((e) => e.chat, () => undefined) : undefined;
@@ -209,14 +213,12 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   if (params.projector && result.kind?.kind === "text-generation") {
     const seen = await imageSmokeTest({ file, projector: join(params.outDir, params.projector.path), mtmdTool: params.toolchain.tools.mtmdCli, prompt: imagePrompt, tokens: params.smoke.tokens, ...c.sig });
     entry.checks.push({ name: "image smoke test", ok: seen.ok, fact: `${params.projector.path}: ${seen.fact}` });
+    if (seen.computeBytes) entry.imageComputeBytes = seen.computeBytes;
   }
   return entry;
 }
 
-/**
- * A vision model's memory counts its projector: mtmd loads its weights beside the text model. (Its image encoder's
- * compute buffer, a few MiB for one image at the projector's size, is not counted.)
- */
+/** A vision model's memory counts its projector: mtmd loads its weights beside the text model (its compute buffer: later). */
 function withProjector(memory: MemoryAtContext[] | undefined, projector: Artifact | undefined): MemoryAtContext[] | undefined {
   if (!memory || !projector) return memory;
   const add = projector.bytes;

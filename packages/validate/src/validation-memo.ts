@@ -9,6 +9,8 @@ export interface ValidationMemoEntry {
   memory?: FileValidation["memory"];
   /** An embedding reference's smoke-test vectors: its quants are compared with them. */
   vectors?: number[][];
+  /** A vision model's projector: the compute buffer its image encoder took in the image smoke test (bytes). */
+  imageComputeBytes?: number;
 }
 
 export interface ValidationMemo {
@@ -30,7 +32,7 @@ export function validationMemo(params: { outDir: string }): ValidationMemo {
       if (!text) return undefined;
       try {
         const stored = JSON.parse(text) as ValidationMemoEntry & { key?: string };
-        return stored.key === key && Array.isArray(stored.checks) ? { checks: stored.checks, ...(stored.kind ? { kind: stored.kind } : {}), ...(stored.memory ? { memory: stored.memory } : {}), ...(stored.vectors ? { vectors: stored.vectors } : {}) } : undefined;
+        return stored.key === key && Array.isArray(stored.checks) ? { checks: stored.checks, ...(stored.kind ? { kind: stored.kind } : {}), ...(stored.memory ? { memory: stored.memory } : {}), ...(stored.vectors ? { vectors: stored.vectors } : {}), ...(stored.imageComputeBytes ? { imageComputeBytes: stored.imageComputeBytes } : {}) } : undefined;
       } catch {
         return undefined;
       }

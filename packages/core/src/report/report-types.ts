@@ -78,6 +78,8 @@ export interface MemoryAtContext {
   estimatedBytes: number;
   /** For a vision-language model: the projector's weights, counted in both figures (llama.cpp loads it beside). */
   projectorBytes?: number;
+  /** For a vision-language model: its image encoder's compute buffer (libmtmd's, for one image), counted in both figures. */
+  imageComputeBytes?: number;
 }
 
 /** report.json's `validation`: every GGUF artifact by path; a failed check not in `allowed` fails the run. */
