@@ -1,6 +1,6 @@
-import { findCachedArtifact, formatBytes, hashFile } from "@gguf-pipeline/core";
-import { convertCacheKey, convertModel, converterIdentity, planConvert } from "@gguf-pipeline/convert";
-import { join } from "node:path";
+import { formatBytes } from "@gguf-pipeline/core";
+import { convertModel, planConvert } from "@gguf-pipeline/convert";
+import { findPlannedConversion } from "./find-planned-conversion.js";
 import { signalOf, type RunStep } from "./run-context.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 
@@ -28,13 +28,9 @@ export const convertStep: RunStep = {
     return { cached: out.cached };
   },
   plan: async (ctx) => {
-    const { prepared, toolchain } = ctx;
+    const { prepared } = ctx;
     const { loaded, source } = prepared;
-    const inputs = [];
-    for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
-    const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
-    const cacheKey = convertCacheKey({ converter, outtype: loaded.outtype, name: convertName(prepared), inputs, metadata: prepared.metadata });
-    const converted = ctx.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
+    const converted = await findPlannedConversion(ctx, { name: convertName(prepared), outtype: loaded.outtype });
     if (converted) {
       ctx.convert = converted;
       ctx.intermediate = converted;

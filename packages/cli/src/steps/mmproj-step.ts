@@ -1,6 +1,6 @@
-import { join } from "node:path";
-import { findCachedArtifact, formatBytes, hashFile } from "@gguf-pipeline/core";
-import { convertCacheKey, convertModel, converterIdentity } from "@gguf-pipeline/convert";
+import { formatBytes } from "@gguf-pipeline/core";
+import { convertModel } from "@gguf-pipeline/convert";
+import { findPlannedConversion } from "./find-planned-conversion.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { signalOf, type RunStep } from "./run-context.js";
 
@@ -36,14 +36,10 @@ export const mmprojStep: RunStep = {
     return { cached: out.cached };
   },
   plan: async (ctx) => {
-    const { prepared, toolchain } = ctx;
+    const { prepared } = ctx;
     const { loaded, source } = prepared;
-    const inputs = [];
-    for (const file of source.files) inputs.push({ name: file, sha256: (await hashFile({ file: join(source.dir, file) })).sha256 });
-    const converter = await converterIdentity({ source: toolchain.source, commit: toolchain.llamaCpp.commit, llamaCppDir: toolchain.llamaCpp.sourceDir, python: toolchain.python.path });
     const outtype = mmprojOuttype(prepared);
-    const cacheKey = convertCacheKey({ converter, outtype, name: loaded.name, inputs, metadata: prepared.metadata, mmproj: true });
-    const found = ctx.force ? undefined : await findCachedArtifact({ outDir: loaded.outDir, cacheKey });
+    const found = await findPlannedConversion(ctx, { name: loaded.name, outtype, mmproj: true });
     if (found) {
       ctx.mmproj = found;
       ctx.artifacts.push(found);
