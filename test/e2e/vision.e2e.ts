@@ -2,7 +2,7 @@ import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "@gguf-pipeline/core";
+import { readGguf, type RunReport } from "@gguf-pipeline/core";
 import { DEFAULT_WRITE_TOKEN, startHub, type HubServer } from "@gguf-pipeline/test-hub";
 import { cli, fixturesDir, tempDir, toolchain, writeRecipe } from "../helpers.js";
 import { api, greedy } from "../ollama-helpers.js";
@@ -67,6 +67,14 @@ for (const family of visionFamilies) {
         expect(report.validation?.files[model]?.memory?.[0]?.imageComputeBytes).toBeGreaterThan(0);
       }
       expect(run.all).toMatch(new RegExp(`vision\\s+mmproj-${name}-F32\\.gguf \\(the projector`));
+    });
+
+    it("should stamp the projector as the text model: its name and the license the run decided", async () => {
+      const [text, projector] = await Promise.all([readGguf({ file: join(out, `${name}-F32.gguf`) }), readGguf({ file: join(out, `mmproj-${name}-F32.gguf`) })]);
+      expect(projector.metadata["general.type"]).toBe("mmproj");
+      expect(projector.metadata["general.license"]).toBe(report.license?.id);
+      expect(projector.metadata["general.license"]).toBe(text.metadata["general.license"]);
+      expect(projector.metadata["general.name"]).toBe(text.metadata["general.name"]);
     });
 
     it("should answer an image as transformers does: the F32 text model and F32 projector, token for token up to a tie", async () => {
