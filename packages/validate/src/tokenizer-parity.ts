@@ -46,7 +46,8 @@ export interface SourceChat {
 // The source's own tokenizer, through transformers, in the converters' venv: its tokenizer.json when it ships one
 // (what save_pretrained writes from the fast tokenizer a fine-tune used); otherwise its SentencePiece model itself, the
 // slow tokenizer, since transformers' fast conversion of a bare tokenizer.model splits leading spaces its own way. A
-// template that refuses a system turn (Gemma's) renders the conversation without it.
+// template that refuses a system turn (Gemma's) renders the conversation without it; one that takes only typed message
+// parts gets them.
 const script = `
 import json, os, sys
 from transformers import AutoTokenizer
@@ -54,10 +55,22 @@ ask = json.load(open(sys.argv[1], encoding="utf-8"))
 tok = AutoTokenizer.from_pretrained(ask["dir"], use_fast=os.path.exists(os.path.join(ask["dir"], "tokenizer.json")))
 texts = dict(ask["texts"])
 chat_error = None
+def apply(messages):
+    text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    # A vision model's template takes typed parts (content[0].type: SmolVLM's) and drops plain strings: give it parts,
+    # as its processor (and llama.cpp's chat code) does.
+    if any(m["content"] not in text for m in messages):
+        try:
+            typed = tok.apply_chat_template([{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in messages], tokenize=False, add_generation_prompt=True)
+            if all(m["content"] in typed for m in messages):
+                return typed
+        except Exception:
+            pass
+    return text
 if getattr(tok, "chat_template", None):
     for conversation in (ask["conversation"], ask["conversation"][1:]):
         try:
-            texts["chat"] = tok.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+            texts["chat"] = apply(conversation)
             break
         except Exception as error:
             chat_error = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -68,7 +81,7 @@ if "chat" in texts:
     refusals = {}
     def render(messages, name=None):
         try:
-            text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            text = apply(messages)
         except Exception as error:
             if name:
                 refusals[name] = (str(error).splitlines() or [type(error).__name__])[0][:200]

@@ -7,6 +7,7 @@ import { ollamaChatTemplate } from "./chat-template.js";
 import { closestTemplate, type TemplateCandidate } from "./closest-template.js";
 import { promptParity } from "./prompt-parity.js";
 import { renderOllamaPrompt } from "./render-ollama-prompt.js";
+import { templateFromPrompts } from "./template-from-prompts.js";
 import { checkOllamaParameters } from "./parameters.js";
 import type { OllamaParameterValue } from "./parameters.js";
 import type { OllamaModelKind } from "./tags.js";
@@ -99,13 +100,16 @@ export async function modelContent(params: { file: string; label: string; kind: 
     // llama.cpp's default when the key is missing: SentencePiece vocabularies add BOS, the others do not.
     const adds = typeof addBos === "boolean" ? addBos : meta["tokenizer.ggml.model"] === "llama";
     const converted = ollamaChatTemplate({ chatTemplate, ...(bosToken ? { bosToken } : {}), ...(eosToken ? { eosToken } : {}), addBos: adds });
-    if (!converted) throw new PublishError({ message: "its chat template (tokenizer.chat_template) cannot be converted to an Ollama Go template", exitCode: 2, file: params.label, hint });
-    const first: TemplateCandidate = { ...converted, from: converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template" };
+    // No converter renders it (SmolVLM's takes typed message parts): one written from the model's own prompts, if exact.
+    const written = !converted && shared.chat ? templateFromPrompts({ shapes: shared.chat.shapes }) : undefined;
+    if (!converted && !written) throw new PublishError({ message: "its chat template (tokenizer.chat_template) cannot be converted to an Ollama Go template", exitCode: 2, file: params.label, hint });
+    if (!converted && written) warnings.push(`${params.label}: its chat template cannot be converted to an Ollama template; the Modelfile's is written from the model's own prompts and renders every conversation compared as the model does, without tool calls — set publish.ollama.template for more`);
+    const first: TemplateCandidate = converted ? { ...converted, from: converted.how === "known" ? "Ollama's library template for this chat format" : "converted from the GGUF's chat template" } : { template: written?.template ?? "", stop: written?.stop ?? [], parameters: {}, from: "written from the model's own prompts (its chat template cannot be converted)" };
     // The model's own Jinja converted, where it renders more of the model's prompts than the library's template.
-    const own = converted.converted ? [{ ...converted.converted, from: "converted from the GGUF's chat template (it renders the model's prompts closer than Ollama's library template)" }] : [];
+    const own = converted?.converted ? [{ ...converted.converted, from: "converted from the GGUF's chat template (it renders the model's prompts closer than Ollama's library template)" }] : [];
     const chosen = shared.chat ? closestTemplate({ candidates: [first, ...own], ...(shared.system ? { system: shared.system } : {}), chat: shared.chat }) : first;
     ({ template, stop, parameters: extra, from: templateFrom } = chosen);
-    const d = converted.differs;
+    const d = converted?.differs;
     // Never silent: a fine-tune's changed template rendered as the stock one is other prompts than it was trained on.
     // Without the model's own renderings (no validation ran) the matcher's guess is all there is to say; with them,
     // the rendered prompts decide (holdToModel).
