@@ -7,6 +7,7 @@ import { inspectSource, pinnedConverterArchitectures, type RecipeMetadata, type 
 import { toolchainOverride, type ToolchainOverride } from "@gguf-pipeline/native";
 import { checkQuantRecipe, MixTooSmallError, quantJobs } from "@gguf-pipeline/quantize";
 import { AdapterError, inspectAdapter, type AdapterInfo } from "@gguf-pipeline/merge";
+import { mixContext } from "./steps/mix-context.js";
 
 export interface PrepareRecipeParams {
   file: string;
@@ -62,7 +63,7 @@ export async function prepareRecipe(params: PrepareRecipeParams): Promise<Prepar
   });
   // A mix's name follows from its size and the model's weights: two that would share one are refused before any work,
   // and so is a size below every weight at Q2_K (84 bytes a block of 256).
-  const mixJobs = quantJobs(loaded.recipe, [], { weights: source.parameterCount, config: source.config }).filter((j) => j.mix);
+  const mixJobs = quantJobs(loaded.recipe, [], mixContext({ source, loaded })).filter((j) => j.mix);
   for (const job of mixJobs) {
     const floor = Math.ceil((source.parameterCount * 84) / 256);
     if ((job.mix?.target.bytes ?? 0) < floor) throw new MixTooSmallError({ file: params.file, targetBytes: job.mix?.target.bytes ?? 0, smallestBytes: floor, atLeast: true, ...(job.mix?.target.fit ? { fit: job.mix.target.fit } : {}) });

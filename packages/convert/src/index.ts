@@ -4,5 +4,6 @@ export * from "./gguf-model-name.js";
 export * from "./inspect-source.js";
 export * from "./metadata-override.js";
 export * from "./plan-convert.js";
+export * from "./plan-projector.js";
 export * from "./shadow-source.js";
 export * from "./supported-architectures.js";

@@ -48,6 +48,8 @@ describe("quantJobs", () => {
     // The KV cache at 8192 (1 GiB at f16) is most of what is beside.
     expect(beside).toBeGreaterThan(2 ** 30);
     expect(target.bpw).toBeCloseTo((target.bytes * 8) / weights, 6);
+    // A vision model's projector is held by the same budget.
+    expect(mixTarget({ fit: "8GB", ctx: 8192 }, { weights, config, besideBytes: 800_000_000 }).bytes).toBe(target.bytes - 800_000_000);
   });
 
   it("should add the mix that fills each budget of quants.fit with mix, unless Q8_0 itself fits there", () => {

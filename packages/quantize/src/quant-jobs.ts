@@ -35,6 +35,8 @@ export interface MixTarget {
 export interface MixContext {
   weights: number;
   config?: Record<string, unknown>;
+  /** Memory a budget must also hold beside the file: a vision model's projector. */
+  besideBytes?: number;
   tensorTypes?: Record<string, AllocatedMix>;
 }
 
@@ -108,7 +110,7 @@ type MixSpec = Extract<QuantEntry, { mix: unknown }>["mix"];
 export function mixTarget(mix: MixSpec, context: MixContext): MixTarget {
   const weights = context.weights;
   if (mix.bpw !== undefined) return { bpw: mix.bpw, bytes: Math.floor((mix.bpw * weights) / 8) };
-  const bytes = mix.fit !== undefined ? fitBytes(mix, context.config) : typeof mix.size === "number" ? mix.size : (parseFileSize(mix.size ?? "") ?? 0);
+  const bytes = mix.fit !== undefined ? Math.max(0, fitBytes(mix, context.config) - (context.besideBytes ?? 0)) : typeof mix.size === "number" ? mix.size : (parseFileSize(mix.size ?? "") ?? 0);
   return { bytes, bpw: (bytes * 8) / weights, ...(mix.fit !== undefined ? { fit: { budget: mix.fit, ctx: mix.ctx ?? FIT_DEFAULTS.ctx } } : {}) };
 }
 

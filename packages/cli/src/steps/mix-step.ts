@@ -5,6 +5,7 @@ import { allocateMix, calibrationText, mixTypes, promptSeconds, exactTensorPatte
 import { formatDuration } from "../format-duration.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { need, signalOf, type PlanContext, type PlannedStep, type RunStep } from "./run-context.js";
+import { mixContext } from "./mix-context.js";
 
 const stage = "mix";
 /** Chunks of the calibration text each sensitivity probe is measured on. */
@@ -12,7 +13,7 @@ const SENSITIVITY_CHUNKS = 16;
 
 /** The recipe's mixes, named by their labels (the model's weights turn a size into bits per weight). */
 export function mixJobs(prepared: PreparedRecipe): QuantJob[] {
-  return quantJobs(prepared.loaded.recipe, [], { weights: prepared.source.parameterCount, config: prepared.source.config }).filter((j) => j.mix);
+  return quantJobs(prepared.loaded.recipe, [], mixContext(prepared)).filter((j) => j.mix);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { formatBytes } from "@gguf-pipeline/core";
-import { convertModel } from "@gguf-pipeline/convert";
+import { convertModel, planProjector } from "@gguf-pipeline/convert";
 import { findPlannedConversion } from "./find-planned-conversion.js";
 import type { PreparedRecipe } from "../prepare-recipe.js";
 import { signalOf, type RunStep } from "./run-context.js";
@@ -44,10 +44,7 @@ export const mmprojStep: RunStep = {
       ctx.mmproj = found;
       ctx.artifacts.push(found);
     } else ctx.known = false;
-    // The vision tower's weights, at the projector's type (2 bytes a weight at f16).
-    const vision = Object.entries(source.shapes).filter(([name]) => /vision|visual|multi_modal_projector|connector|mm_projector/.test(name));
-    const weights = vision.reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
-    const bytes = weights * ({ f32: 4, f16: 2, bf16: 2, q8_0: 34 / 32 } as const)[outtype];
+    const bytes = planProjector({ source, outtype }).estimatedBytes;
     return [{ stage, what: `${source.dir} → mmproj-${loaded.name}-${outtype.toUpperCase()}.gguf, the ${source.vision?.architecture ?? ""} projector (~${formatBytes(bytes)})`, cached: Boolean(found), bytes: found ? 0 : bytes }];
   },
 };

@@ -1,6 +1,7 @@
 import { configShape, estimateMemory, findCachedArtifacts, formatBytes } from "@gguf-pipeline/core";
 import { LadderError, nominalQuantBytes, parseSplitSize, quantCacheKey, quantChoiceSpec, quantJobs, runLadder } from "@gguf-pipeline/quantize";
 import { need, signalOf, type RunStep } from "./run-context.js";
+import { mixContext } from "./mix-context.js";
 
 const stage = "quantize";
 
@@ -8,14 +9,14 @@ const stage = "quantize";
 export const quantizeStep: RunStep = {
   stage,
   part: "quantize",
-  title: ({ prepared, chosen }) => `Quantize ${quantJobs(prepared.loaded.recipe, chosen?.chosen, { weights: prepared.source.parameterCount, config: prepared.source.config }).map((j) => j.type).join(", ") || "the chosen types"}`,
+  title: ({ prepared, chosen }) => `Quantize ${quantJobs(prepared.loaded.recipe, chosen?.chosen, mixContext(prepared)).map((j) => j.type).join(", ") || "the chosen types"}`,
   applies: (prepared) => quantJobs(prepared.loaded.recipe).length > 0 || Boolean(quantChoiceSpec(prepared.loaded.recipe)),
   run: async function* (ctx) {
     const { toolchain, intermediate } = need(ctx);
     const { loaded } = ctx.prepared;
     // `run --only TYPE` makes just that rung.
     const only = ctx.options.only?.toUpperCase();
-    const jobs = quantJobs(loaded.recipe, ctx.chosen?.chosen, { weights: ctx.prepared.source.parameterCount, config: ctx.prepared.source.config, ...(ctx.mixes ? { tensorTypes: ctx.mixes } : {}) }).filter((j) => !only || j.type === only);
+    const jobs = quantJobs(loaded.recipe, ctx.chosen?.chosen, mixContext(ctx.prepared, ctx.mixes)).filter((j) => !only || j.type === only);
     const started = Date.now();
     const splitSpec = loaded.recipe.split?.maxSize;
     const splitBytes = splitSpec ? parseSplitSize(splitSpec) : undefined;
@@ -64,7 +65,7 @@ export const quantizeStep: RunStep = {
     const { loaded, source } = ctx.prepared;
     const split = loaded.recipe.split?.maxSize;
     const steps = [];
-    for (const job of quantJobs(loaded.recipe, [], { weights: source.parameterCount, config: source.config, ...(ctx.mixes ? { tensorTypes: ctx.mixes } : {}) })) {
+    for (const job of quantJobs(loaded.recipe, [], mixContext(ctx.prepared, ctx.mixes))) {
       // A quant is cached only if what it is made from is: the intermediate, and the imatrix for those that use one.
       const input = ctx.intermediate;
       // A mix's tensor types are known only once its sensitivity has been measured.

@@ -17,6 +17,7 @@ import { quantizeStep } from "./quantize-step.js";
 import type { RunStep } from "./run-context.js";
 import { toolchainStep } from "./toolchain-step.js";
 import { validateStep } from "./validate-step.js";
+import { mixContext } from "./mix-context.js";
 
 /** The run, in order. `runRecipe`, the CLI's task list and `plan` all walk this one list. */
 export const runSteps: readonly RunStep[] = [toolchainStep, convertStep, mmprojStep, adaptersStep, mergeStep, imatrixStep, chooseStep, mixStep, quantizeStep, evaluateStep, licenseStep, validateStep, publishHubStep, publishOllamaStep];
@@ -33,7 +34,7 @@ export interface RunPart {
  */
 export function runParts(prepared: PreparedRecipe): RunPart[] {
   const { recipe } = prepared.loaded;
-  const jobs = quantJobs(recipe, [], { weights: prepared.source.parameterCount, config: prepared.source.config });
+  const jobs = quantJobs(recipe, [], mixContext(prepared));
   const choice = quantChoiceSpec(recipe);
   const imatrix = jobs.some((j) => j.useImatrix) || Boolean(choice && recipe.imatrix);
   return [

@@ -1,0 +1,14 @@
+import { planProjector } from "@gguf-pipeline/convert";
+import type { AllocatedMix, MixContext } from "@gguf-pipeline/quantize";
+import type { PreparedRecipe } from "../prepare-recipe.js";
+
+/**
+ * What the recipe's mixes are sized by: the model's weights and config, a vision model's projector (a budget holds it
+ * too; estimated from the source, as before it is made), and the tensor types allocated so far.
+ */
+export function mixContext(prepared: Pick<PreparedRecipe, "source" | "loaded">, tensorTypes?: Record<string, AllocatedMix>): MixContext {
+  const { source, loaded } = prepared;
+  const mmproj = loaded.recipe.mmproj;
+  const besideBytes = source.vision && mmproj !== false ? planProjector({ source, outtype: mmproj?.outtype ?? "f16" }).estimatedBytes : 0;
+  return { weights: source.parameterCount, config: source.config, ...(besideBytes ? { besideBytes } : {}), ...(tensorTypes ? { tensorTypes } : {}) };
+}
