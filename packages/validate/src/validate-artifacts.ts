@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readGguf, sha256, stableKey, type Artifact, type FileValidation, type MemoryAtContext, type StageEvent, type ValidationSection } from "@gguf-pipeline/core";
 import { listLlamaArchitectures, type Toolchain } from "@gguf-pipeline/native";
@@ -210,7 +211,10 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   }
   const ran = await smokeTest({ file, completionTool: params.toolchain.tools.completion, prompt: params.smoke.prompt, tokens: params.smoke.tokens, ...c.sig });
   entry.checks.push({ name: "smoke test", ok: ran.ok, fact: ran.fact });
-  if (params.projector && result.kind?.kind === "text-generation") {
+  if (params.projector && result.kind?.kind === "text-generation" && !existsSync(params.toolchain.tools.mtmdCli)) {
+    // A user's llama.cpp may lack it (the managed build always has it): the check says how to get it.
+    entry.checks.push({ name: "image smoke test", ok: false, fact: `${params.toolchain.tools.mtmdCli} is not there: build it (cmake --build build --target llama-mtmd-cli) to show the model an image` });
+  } else if (params.projector && result.kind?.kind === "text-generation") {
     const seen = await imageSmokeTest({ file, projector: join(params.outDir, params.projector.path), mtmdTool: params.toolchain.tools.mtmdCli, prompt: imagePrompt, tokens: params.smoke.tokens, ...c.sig });
     entry.checks.push({ name: "image smoke test", ok: seen.ok, fact: `${params.projector.path}: ${seen.fact}` });
     if (seen.computeBytes) entry.imageComputeBytes = seen.computeBytes;
