@@ -1,5 +1,6 @@
-import type { GgufValue } from "@gguf-pipeline/core";
-import type { GgufCheck } from "./check-gguf.js";
+import type { FileValidation, GgufValue } from "@gguf-pipeline/core";
+
+type GgufCheck = FileValidation["checks"][number];
 
 export interface CheckProjectorParams {
   /** The projector GGUF's metadata (general.type mmproj, general.architecture clip). */

@@ -1,12 +1,12 @@
-import { planProjector } from "@gguf-pipeline/convert";
+import type { LoadedRecipe } from "@gguf-pipeline/core";
+import { planProjector, type SourceModel } from "@gguf-pipeline/convert";
 import type { AllocatedMix, MixContext } from "@gguf-pipeline/quantize";
-import type { PreparedRecipe } from "../prepare-recipe.js";
 
 /**
  * What the recipe's mixes are sized by: the model's weights and config, a vision model's projector (a budget holds it
  * too; estimated from the source, as before it is made), and the tensor types allocated so far.
  */
-export function mixContext(prepared: Pick<PreparedRecipe, "source" | "loaded">, tensorTypes?: Record<string, AllocatedMix>): MixContext {
+export function mixContext(prepared: { source: SourceModel; loaded: LoadedRecipe }, tensorTypes?: Record<string, AllocatedMix>): MixContext {
   const { source, loaded } = prepared;
   const mmproj = loaded.recipe.mmproj;
   const besideBytes = source.vision && mmproj !== false ? planProjector({ source, outtype: mmproj?.outtype ?? "f16" }).estimatedBytes : 0;
