@@ -2,8 +2,8 @@ import type { SourceModel } from "./inspect-source.js";
 
 export type ProjectorOuttype = "f32" | "f16" | "bf16" | "q8_0";
 
-// A vision-language checkpoint's image side: its vision tower and the projector into the text model.
-const visionTensor = /(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|connector|mm_projector)\./;
+/** A vision-language checkpoint's image side, by weight name: its vision tower and the projector into the text model. */
+export const visionTensor = /(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|connector|mm_projector)\./;
 const bytesPerWeight: Record<ProjectorOuttype, number> = { f32: 4, f16: 2, bf16: 2, q8_0: 34 / 32 };
 
 /**

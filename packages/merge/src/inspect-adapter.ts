@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { checkSafetensors, type SourceModel } from "@gguf-pipeline/convert";
+import { checkSafetensors, visionTensor, type SourceModel } from "@gguf-pipeline/convert";
 import { AdapterError } from "./errors.js";
 
 export interface InspectAdapterParams {
@@ -120,9 +120,6 @@ export async function inspectAdapter(params: InspectAdapterParams): Promise<Adap
     tensorCount: lora,
   };
 }
-
-// A vision-language model's image side: its vision tower and the projector into the text model.
-const visionTensor = /(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|connector|mm_projector)\./;
 
 /**
  * The same weight under transformers' other naming of vision-language models: since 4.52 the text model is

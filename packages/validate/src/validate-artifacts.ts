@@ -49,7 +49,7 @@ export interface ValidateArtifactsOutput {
 const stage = "validate";
 const modelStages = new Set(["convert", "merge", "quantize"]);
 // Part of every memo key: bump it whenever a check changes what it looks at or says.
-const checksVersion = 12;
+const checksVersion = 13;
 // What a vision model is asked about the smoke test's image.
 const imagePrompt = "Describe this image.";
 // Sentences an embedding model's smoke test embeds, after the recipe's prompt.
@@ -97,8 +97,8 @@ export async function* validateArtifacts(params: ValidateArtifactsParams): Async
     else yield { type: "progress", stage, message: `${artifact.path}: ${entry.checks.length} checks pass${remembered ? " (unchanged since they last passed)" : ""}` };
   }
   await memo.keepOnly(used);
-  // A vision model's memory also counts its image encoder's compute buffer, measured once with the reference.
-  if (imageComputeBytes) for (const f of Object.values(files)) if (f.memory?.[0]?.projectorBytes) f.memory = f.memory.map((m) => ({ ...m, estimatedBytes: m.estimatedBytes + imageComputeBytes, ...(m.projectedBytes ? { projectedBytes: m.projectedBytes + imageComputeBytes } : {}), imageComputeBytes }));
+  // A vision model's memory also counts its projector and its image encoder's compute buffer (measured with the reference).
+  if (params.projector) for (const f of Object.values(files)) if (f.kind === "text-generation") f.memory = withProjector(f.memory, params.projector.bytes, imageComputeBytes);
   // The source's chat renderings go into the report for the Ollama publish (remembered in the cache: no Python again).
   const textModel = Object.values(files).some((f) => f.kind === "text-generation");
   const chat = params.source && textModel ? await expectedTokens().then((e) => e.chat, () => undefined) : undefined;
@@ -189,7 +189,7 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   const entry: ValidationMemoEntry = { checks: result.checks, ...(result.kind ? { kind: result.kind.kind } : {}) };
   // A sound header is not yet a model llama.cpp loads: every model is loaded (without its weights), smoke test or not.
   if (c.isModel && result.ok) entry.checks.push(await loadCheck({ file, fitTool: params.toolchain.tools.fitParams, ...c.sig }));
-  if (c.isModel && result.ok) entry.memory = withProjector(await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig }), params.projector);
+  if (c.isModel && result.ok) entry.memory = await memoryOf({ file, embeddingModel: result.kind?.kind === "embedding", ...c.sig });
   // A text model's tokenizer must cut text as the source's does (the reference, and every model that is run).
   if (c.isModel && result.ok && params.source && result.kind?.kind === "text-generation" && (c.smoked || artifact.path === params.reference.path)) {
     const expected = await c.expectedTokens();
@@ -222,11 +222,10 @@ async function checkOne(c: CheckOneParams): Promise<ValidationMemoEntry> {
   return entry;
 }
 
-/** A vision model's memory counts its projector: mtmd loads its weights beside the text model (its compute buffer: later). */
-function withProjector(memory: MemoryAtContext[] | undefined, projector: Artifact | undefined): MemoryAtContext[] | undefined {
-  if (!memory || !projector) return memory;
-  const add = projector.bytes;
-  return memory.map((m) => ({ ...m, estimatedBytes: m.estimatedBytes + add, ...(m.projectedBytes ? { projectedBytes: m.projectedBytes + add } : {}), projectorBytes: add }));
+/** A vision model's memory: mtmd loads the projector's weights beside the text model, and encodes an image in its own buffer. */
+function withProjector(memory: MemoryAtContext[] | undefined, projectorBytes: number, imageComputeBytes: number): MemoryAtContext[] | undefined {
+  const add = projectorBytes + imageComputeBytes;
+  return memory?.map((m) => ({ ...m, estimatedBytes: m.estimatedBytes + add, ...(m.projectedBytes ? { projectedBytes: m.projectedBytes + add } : {}), projectorBytes, ...(imageComputeBytes ? { imageComputeBytes } : {}) }));
 }
 
 /** A model's `<arch>.embedding_length` (what its projector must project to). */

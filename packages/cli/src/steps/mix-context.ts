@@ -1,5 +1,6 @@
 import type { LoadedRecipe } from "@gguf-pipeline/core";
 import { planProjector, type SourceModel } from "@gguf-pipeline/convert";
+import { makesMmproj, mmprojOuttype } from "./mmproj-settings.js";
 import type { AllocatedMix, MixContext } from "@gguf-pipeline/quantize";
 
 /**
@@ -7,8 +8,7 @@ import type { AllocatedMix, MixContext } from "@gguf-pipeline/quantize";
  * too; estimated from the source, as before it is made), and the tensor types allocated so far.
  */
 export function mixContext(prepared: { source: SourceModel; loaded: LoadedRecipe }, tensorTypes?: Record<string, AllocatedMix>): MixContext {
-  const { source, loaded } = prepared;
-  const mmproj = loaded.recipe.mmproj;
-  const besideBytes = source.vision && mmproj !== false ? planProjector({ source, outtype: mmproj?.outtype ?? "f16" }).estimatedBytes : 0;
+  const { source } = prepared;
+  const besideBytes = makesMmproj(prepared) ? planProjector({ source, outtype: mmprojOuttype(prepared) }).estimatedBytes : 0;
   return { weights: source.parameterCount, config: source.config, ...(besideBytes ? { besideBytes } : {}), ...(tensorTypes ? { tensorTypes } : {}) };
 }

@@ -1,21 +1,10 @@
 import { formatBytes } from "@gguf-pipeline/core";
 import { convertModel, planProjector } from "@gguf-pipeline/convert";
+import { makesMmproj, mmprojOuttype } from "./mmproj-settings.js";
 import { findPlannedConversion } from "./find-planned-conversion.js";
-import type { PreparedRecipe } from "../prepare-recipe.js";
 import { signalOf, type RunStep } from "./run-context.js";
 
 const stage = "mmproj";
-
-/** The projector's type: the recipe's, else F16 (what llama.cpp's own releases of vision models ship). */
-export function mmprojOuttype(prepared: PreparedRecipe): "f32" | "f16" | "bf16" | "q8_0" {
-  const mmproj = prepared.loaded.recipe.mmproj;
-  return (mmproj === false ? undefined : mmproj?.outtype) ?? "f16";
-}
-
-/** Whether the run makes a projector: a vision-language model the converter exports one for, unless the recipe says no. */
-export function makesMmproj(prepared: PreparedRecipe): boolean {
-  return Boolean(prepared.source.vision) && prepared.loaded.recipe.mmproj !== false;
-}
 
 /**
  * A vision-language model's projector, with llama.cpp's convert_hf_to_gguf.py --mmproj: `mmproj-<name>-<TYPE>.gguf`,
